@@ -1,0 +1,32 @@
+// Package activities holds the Temporal activities: everything workflows do
+// that touches the world (PostgreSQL, notifications). Activities are
+// idempotent, so Temporal's retries never duplicate a row.
+package activities
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/db"
+)
+
+// Activities carries the dependencies of every activity. Register a value
+// with the worker; workflows call its methods by reference.
+type Activities struct {
+	Pool *pgxpool.Pool
+	Q    *db.Queries
+}
+
+// New returns Activities over pool.
+func New(pool *pgxpool.Pool) *Activities { return &Activities{Pool: pool, Q: db.New(pool)} }
+
+// CalendarOverrides returns the company calendar overrides (R2) now in force.
+// A workflow records them in its history once, at start, and builds its
+// calendar from them, so its deadlines stay the ones it was given even when
+// an admin changes the calendar later (R2, last bullet).
+func (a *Activities) CalendarOverrides(ctx context.Context) ([]calendar.Override, error) {
+	return a.Q.CalendarOverrides(ctx)
+}
+

@@ -1,0 +1,112 @@
+// Package config reads the production entry points' configuration from the
+// environment, the only place they take it from (12-factor). Every variable,
+// its default and its meaning is listed in README.md.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+)
+
+// Config is everything the worker, the HTTP server and migrate need.
+type Config struct {
+	HTTPAddr    string         // HTTP_ADDR
+	DatabaseURL string         // DATABASE_URL
+	TaskQueue   string         // TEMPORAL_TASK_QUEUE
+	Location    *time.Location // TIME_ZONE (R2)
+	LogLevel    slog.Level     // LOG_LEVEL
+	LogJSON     bool           // LOG_FORMAT=json
+	// Temporal holds the SDK client options. They are read by the SDK's own
+	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+	// TEMPORAL_TLS_*, TEMPORAL_PROFILE ...), so the names are the ones every
+	// Temporal tool uses.
+	Temporal client.Options
+}
+
+// Defaults of the variables that have one.
+const (
+	DefaultHTTPAddr  = "127.0.0.1:8080"
+	DefaultTaskQueue = "aftersales"
+	DefaultTimeZone  = "Asia/Shanghai"
+)
+
+// FromEnv reads Config from the process environment.
+func FromEnv() (Config, error) { return Load(os.LookupEnv) }
+
+// Load reads Config through lookup, so tests need not touch the process
+// environment.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	get := func(key, def string) string {
+		if v, ok := lookup(key); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	var errs []error
+	c := Config{
+		HTTPAddr:    get("HTTP_ADDR", DefaultHTTPAddr),
+		DatabaseURL: get("DATABASE_URL", ""),
+		TaskQueue:   get("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
+		LogJSON:     get("LOG_FORMAT", "text") == "json",
+	}
+	loc, err := time.LoadLocation(get("TIME_ZONE", DefaultTimeZone))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("TIME_ZONE: %w", err))
+	}
+	c.Location = loc
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	if f := get("LOG_FORMAT", "text"); f != "text" && f != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: want text or json, got %q", f))
+	}
+	c.Temporal, err = envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(lookup)})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("temporal client options: %w", err))
+	}
+	if c.Temporal.Namespace == "" {
+		c.Temporal.Namespace = "default"
+	}
+	return c, errors.Join(errs...)
+}
+
+// RequireDatabase is for the entry points that cannot run without PostgreSQL.
+func (c Config) RequireDatabase() error {
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set (e.g. postgres://user:pass@host:5432/aftersales)")
+	}
+	return nil
+}
+
+// Logger builds the process logger.
+func (c Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogJSON {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// envLookup adapts a lookup function to envconfig.EnvLookup.
+type envLookup func(string) (string, bool)
+
+func (f envLookup) LookupEnv(key string) (string, bool) { return f(key) }
+
+// Environ is only used by envconfig for TEMPORAL_GRPC_META_* headers.
+func (f envLookup) Environ() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if v, ok := f(k); ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,42 @@
+-- name: TokenByID :one
+-- The principal behind a token id, with everything authorization needs (R1).
+SELECT t.secret_sha256, t.expires_at, t.revoked_at,
+       u.id AS user_id, u.name, coalesce(u.team_id, '')::text AS team_id, u.active,
+       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}')::text[] AS roles,
+       -- teams this user manages: as team supervisor, or every team of a department they head
+       coalesce((SELECT array_agg(tm.id ORDER BY tm.id) FROM teams tm
+                 LEFT JOIN departments d ON d.id = tm.department_id
+                 WHERE tm.manager_id = u.id OR d.head_id = u.id), '{}')::text[] AS managed_teams
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+WHERE t.id = $1;
+
+-- name: InsertToken :exec
+INSERT INTO api_tokens (id, user_id, secret_sha256, label) VALUES ($1, $2, $3, $4);
+
+-- name: RevokeUserTokens :exec
+UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND label = $2 AND revoked_at IS NULL;
+
+-- name: UpsertDepartment :exec
+INSERT INTO departments (id, name) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name;
+
+-- name: SetDepartmentHead :exec
+UPDATE departments SET head_id = $2 WHERE id = $1;
+
+-- name: UpsertTeam :exec
+INSERT INTO teams (id, name, department_id) VALUES ($1, $2, $3)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, department_id = excluded.department_id;
+
+-- name: SetTeamManager :exec
+UPDATE teams SET manager_id = $2 WHERE id = $1;
+
+-- name: UpsertUser :exec
+INSERT INTO users (id, name, team_id) VALUES ($1, $2, $3)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, team_id = excluded.team_id;
+
+-- name: AddUserRole :exec
+INSERT INTO user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING;
+
+-- name: CountUsers :one
+SELECT count(*) FROM users;

@@ -1,0 +1,107 @@
+// Package server is the thin HTTP layer of api.md: it authenticates and
+// authorizes callers, validates input, and starts, updates and queries the
+// Temporal workflows; PostgreSQL read models answer the lists.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/acme/aftersales/auth"
+	"github.com/acme/aftersales/db"
+)
+
+// Options are the server's dependencies.
+type Options struct {
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	// Auth resolves bearer tokens; nil means the PostgreSQL token table.
+	Auth auth.Authenticator
+	// Location is the calendar's time zone (R2).
+	Location *time.Location
+	// Registry receives the HTTP metrics and is served at /metrics; nil
+	// means a new registry with the Go and process collectors.
+	Registry *prometheus.Registry
+}
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	log      *slog.Logger
+	pool     *pgxpool.Pool
+	q        *db.Queries
+	temporal client.Client
+	auth     auth.Authenticator
+	loc      *time.Location
+	metrics  *httpMetrics
+	openapi  []byte
+	router   chi.Router
+}
+
+// New builds the server and its routes.
+func New(o Options) (*Server, error) {
+	if o.Logger == nil || o.Pool == nil || o.Temporal == nil || o.Location == nil {
+		return nil, fmt.Errorf("server: Logger, Pool, Temporal and Location are required")
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	}
+	doc, err := openAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		log:      o.Logger,
+		pool:     o.Pool,
+		q:        db.New(o.Pool),
+		temporal: o.Temporal,
+		auth:     o.Auth,
+		loc:      o.Location,
+		metrics:  newHTTPMetrics(reg),
+		openapi:  doc,
+	}
+	if s.auth == nil {
+		s.auth = auth.NewTokenStore(s.q)
+	}
+	s.router = s.routes(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Routes exposes the route tree (the OpenAPI test walks it).
+func (s *Server) Routes() chi.Routes { return s.router }
+
+func (s *Server) routes(metrics http.Handler) chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.observe, recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, errNotFound) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, errMethod) })
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", metrics)
+	r.Get("/openapi.json", s.openAPI)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
+
+		// Calendar (R2).
+		r.With(authorize(anyone)).Method(http.MethodGet, "/calendar", handlerFunc(s.listCalendar))
+		r.With(authorize(anyone)).Method(http.MethodPost, "/calendar/deadline", handlerFunc(s.calendarDeadline))
+		r.With(authorize(only(auth.Admin))).Method(http.MethodPut, "/calendar/overrides/{date}", handlerFunc(s.putCalendarOverride))
+		r.With(authorize(only(auth.Admin))).Method(http.MethodDelete, "/calendar/overrides/{date}", handlerFunc(s.deleteCalendarOverride))
+	})
+	return r
+}
