@@ -14,8 +14,7 @@ import (
 // reqState is per-request state shared by the middleware chain: the logger
 // (carrying the request id) and, once authenticated, the caller.
 type reqState struct {
-	log    *slog.Logger
-	userID string
+	log *slog.Logger
 }
 
 type reqStateKey struct{}
@@ -52,7 +51,6 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if st, ok := r.Context().Value(reqStateKey{}).(*reqState); ok {
-			st.userID = p.UserID
 			st.log = st.log.With(slog.String("user_id", p.UserID))
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))

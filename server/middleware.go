@@ -65,9 +65,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("bytes", ww.BytesWritten()),
 			slog.Duration("duration", elapsed),
 		}
-		if st.userID != "" {
-			attrs = append(attrs, slog.String("user_id", st.userID))
-		}
 		st.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
 	})
 }

@@ -29,6 +29,8 @@ type Options struct {
 	Auth auth.Authenticator
 	// Location is the calendar's time zone (R2).
 	Location *time.Location
+	// TaskQueue is where the server starts workflows.
+	TaskQueue string
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// means a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -42,6 +44,7 @@ type Server struct {
 	temporal client.Client
 	auth     auth.Authenticator
 	loc      *time.Location
+	queue    string
 	metrics  *httpMetrics
 	openapi  []byte
 	router   chi.Router
@@ -68,6 +71,7 @@ func New(o Options) (*Server, error) {
 		temporal: o.Temporal,
 		auth:     o.Auth,
 		loc:      o.Location,
+		queue:    o.TaskQueue,
 		metrics:  newHTTPMetrics(reg),
 		openapi:  doc,
 	}

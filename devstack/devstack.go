@@ -1,0 +1,219 @@
+// Package devstack is `make run`: the whole service in one process tree on
+// embedded defaults (an in-process Temporal server with its Web UI, a local
+// PostgreSQL cluster, migrations, worker, HTTP server and demo users).
+// TEMPORAL_ADDRESS and DATABASE_URL switch it to real ones. It links the
+// Temporal server, so it is for development only; production runs
+// cmd/server, cmd/worker and cmd/migrate.
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/acme/aftersales/config"
+	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/localpg"
+	"github.com/acme/aftersales/migrations"
+	"github.com/acme/aftersales/server"
+	"github.com/acme/aftersales/worker"
+	"github.com/acme/aftersales/workflows"
+)
+
+// Dev-only settings, on top of config.Config.
+type devConfig struct {
+	dataDir      string // DATA_DIR
+	temporalPort int    // TEMPORAL_DEV_PORT: the embedded frontend
+	uiPort       int    // TEMPORAL_UI_PORT: the embedded Web UI
+}
+
+func loadDevConfig() (devConfig, error) {
+	c := devConfig{dataDir: envOr("DATA_DIR", ".data")}
+	var err1, err2 error
+	c.temporalPort, err1 = strconv.Atoi(envOr("TEMPORAL_DEV_PORT", "7233"))
+	c.uiPort, err2 = strconv.Atoi(envOr("TEMPORAL_UI_PORT", "8233"))
+	if err1 != nil || err2 != nil {
+		return c, fmt.Errorf("TEMPORAL_DEV_PORT and TEMPORAL_UI_PORT must be port numbers")
+	}
+	abs, err := filepath.Abs(c.dataDir)
+	c.dataDir = abs
+	return c, err
+}
+
+func envOr(key, def string) string {
+	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+// Run runs the stack until ctx ends (Ctrl-C), then stops every part in
+// reverse order. The banner goes to out.
+func Run(ctx context.Context, out io.Writer) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	dev, err := loadDevConfig()
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger()
+	if err := os.MkdirAll(dev.dataDir, 0o755); err != nil {
+		return err
+	}
+	// Cleanups run in reverse order of start, on every return path.
+	var cleanups []func()
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}()
+
+	// PostgreSQL.
+	dbURL, pgStop := cfg.DatabaseURL, ""
+	if dbURL == "" {
+		log.Info("starting local PostgreSQL", "dir", filepath.Join(dev.dataDir, "postgres"))
+		cluster, err := localpg.Start(ctx, localpg.Options{
+			Dir:  filepath.Join(dev.dataDir, "postgres"),
+			Logf: func(f string, a ...any) { log.Info(fmt.Sprintf(f, a...)) },
+		})
+		if err != nil {
+			return err
+		}
+		cleanups = append(cleanups, func() {
+			if err := cluster.Stop(); err != nil {
+				log.Warn("stop PostgreSQL", "error", err)
+			}
+		})
+		if err := cluster.CreateDatabase(ctx, "aftersales"); err != nil {
+			return err
+		}
+		dbURL, pgStop = cluster.URL("aftersales"), cluster.StopCommand()
+	}
+	pool, err := db.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, pool.Close)
+	if _, err := migrations.Up(ctx, pool); err != nil {
+		return err
+	}
+
+	// Temporal.
+	opts := cfg.Temporal
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	uiURL := "(external Temporal: use its own UI)"
+	if os.Getenv("TEMPORAL_ADDRESS") == "" {
+		log.Info("starting embedded Temporal server", "db", filepath.Join(dev.dataDir, "temporal.db"))
+		t, err := StartTemporal(TemporalOptions{
+			DBFile:           filepath.Join(dev.dataDir, "temporal.db"),
+			LogFile:          filepath.Join(dev.dataDir, "temporal.log"),
+			IP:               "127.0.0.1",
+			Port:             dev.temporalPort,
+			UIPort:           dev.uiPort,
+			Namespace:        opts.Namespace,
+			SearchAttributes: workflows.SearchAttributes,
+		})
+		if err != nil {
+			return err
+		}
+		cleanups = append(cleanups, func() {
+			if err := t.Stop(); err != nil {
+				log.Warn("stop Temporal", "error", err)
+			}
+		})
+		opts.HostPort, uiURL = t.Address, t.UIURL
+	}
+	tc, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to Temporal: %w", err)
+	}
+	cleanups = append(cleanups, tc.Close)
+	if err := worker.EnsureSearchAttributes(ctx, tc, opts.Namespace); err != nil {
+		return err
+	}
+
+	users, err := seedDemo(ctx, pool, filepath.Join(dev.dataDir, "demo-tokens.json"))
+	if err != nil {
+		return err
+	}
+
+	w := worker.New(tc, cfg.TaskQueue, pool)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	cleanups = append(cleanups, w.Stop)
+
+	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP listen on %s (set HTTP_ADDR to change it): %w", cfg.HTTPAddr, err)
+	}
+	printBanner(out, banner{
+		api: "http://" + l.Addr().String(), ui: uiURL, dbURL: dbURL, pgStop: pgStop,
+		dataDir: dev.dataDir, temporal: opts.HostPort, users: users,
+	})
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return server.Serve(gctx, l, srv, log) })
+	err = g.Wait()
+	log.Info("shutting down")
+	return err
+}
+
+type banner struct {
+	api, ui, dbURL, pgStop, dataDir, temporal string
+	users                                     []DemoUser
+}
+
+func printBanner(out io.Writer, b banner) {
+	p := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+	p("")
+	p("  After-sales performance service is running (Ctrl-C stops every part)")
+	p("")
+	p("  API            %s   (OpenAPI: %s/openapi.json)", b.api, b.api)
+	p("  Temporal UI    %s", b.ui)
+	p("  Temporal gRPC  %s", b.temporal)
+	p("  PostgreSQL     %s", b.dbURL)
+	if b.pgStop != "" {
+		p("  stop Postgres  %s", b.pgStop)
+	}
+	p("  data dir       %s", b.dataDir)
+	p("")
+	p("  Demo users and bearer tokens (also in %s):", filepath.Join(b.dataDir, "demo-tokens.json"))
+	for _, u := range b.users {
+		roles, _ := json.Marshal(u.Roles)
+		p("    %-11s %-22s %-7s %s", u.UserID, roles, orDash(u.TeamID), u.Token)
+	}
+	p("")
+	token := b.users[0].Token
+	for _, u := range b.users {
+		if u.UserID == "admin1" {
+			token = u.Token
+		}
+	}
+	p("  Try:")
+	p(`    curl -s -H "Authorization: Bearer %s" '%s/api/v1/calendar?from=2026-09-28&to=2026-10-12'`, token, b.api)
+	p("")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,57 @@
+// Package worker hosts the workflows and activities on a Temporal task queue.
+// It talks to Temporal only through the SDK, so the production worker binary
+// runs against any cluster (and never links the Temporal server).
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/acme/aftersales/activities"
+	"github.com/acme/aftersales/workflows"
+)
+
+// New returns a worker on taskQueue with every workflow and activity registered.
+func New(c client.Client, taskQueue string, pool *pgxpool.Pool) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w.RegisterActivity(activities.New(pool))
+	return w
+}
+
+// EnsureSearchAttributes registers the custom search attributes the
+// workflows set (workflows.SearchAttributes) that the namespace lacks. It is
+// idempotent; on a cluster where the caller may not manage the namespace it
+// fails, and an operator registers them once (README).
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes)) {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			missing[name] = workflows.SearchAttributes[name]
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
