@@ -29,4 +29,3 @@ func New(pool *pgxpool.Pool) *Activities { return &Activities{Pool: pool, Q: db.
 func (a *Activities) CalendarOverrides(ctx context.Context) ([]calendar.Override, error) {
 	return a.Q.CalendarOverrides(ctx)
 }
-

@@ -23,6 +23,7 @@ import (
 
 	"github.com/acme/aftersales/config"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/demo"
 	"github.com/acme/aftersales/localpg"
 	"github.com/acme/aftersales/migrations"
 	"github.com/acme/aftersales/server"
@@ -144,7 +145,7 @@ func Run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
-	users, err := seedDemo(ctx, pool, filepath.Join(dev.dataDir, "demo-tokens.json"))
+	users, err := demo.SeedWithTokenFile(ctx, pool, filepath.Join(dev.dataDir, "demo-tokens.json"))
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func Run(ctx context.Context, out io.Writer) error {
 
 type banner struct {
 	api, ui, dbURL, pgStop, dataDir, temporal string
-	users                                     []DemoUser
+	users                                     []demo.User
 }
 
 func printBanner(out io.Writer, b banner) {

@@ -1,4 +1,7 @@
-package devstack
+// Package demo is the demo organisation of `make run` and the end-to-end
+// tests: one department, two teams, one user per R1 role, a second agent and
+// the department head.
+package demo
 
 import (
 	"context"
@@ -14,8 +17,8 @@ import (
 	"github.com/acme/aftersales/db"
 )
 
-// DemoUser is one entry of DATA_DIR/demo-tokens.json.
-type DemoUser struct {
+// User is one entry of DATA_DIR/demo-tokens.json.
+type User struct {
 	UserID string      `json:"user_id"`
 	Name   string      `json:"name"`
 	Roles  []auth.Role `json:"roles"`
@@ -32,7 +35,8 @@ var (
 		{"team-a", "Service Team A", "manager1"},
 		{"team-b", "Service Team B", ""},
 	}
-	demoUsers = []DemoUser{
+	// Users are the demo people, without tokens.
+	Users = []User{
 		{UserID: "agent1", Name: "Li Wei (agent)", Roles: []auth.Role{auth.Agent}, TeamID: "team-a"},
 		{UserID: "agent2", Name: "Wang Fang (agent)", Roles: []auth.Role{auth.Agent}, TeamID: "team-b"},
 		{UserID: "manager1", Name: "Zhang Min (team A supervisor)", Roles: []auth.Role{auth.Manager}, TeamID: "team-a"},
@@ -47,11 +51,8 @@ var (
 
 const demoTokenLabel = "demo"
 
-// seedDemo makes sure the demo organisation exists and returns its users
-// with working tokens. Tokens are only stored hashed, so the clear ones live
-// in tokensFile; when that file is missing or its tokens no longer work,
-// fresh ones are issued and the old demo tokens revoked.
-func seedDemo(ctx context.Context, pool *pgxpool.Pool, tokensFile string) ([]DemoUser, error) {
+// Seed makes sure the demo organisation exists (idempotent).
+func Seed(ctx context.Context, pool *pgxpool.Pool) error {
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		if err := q.UpsertDepartment(ctx, db.UpsertDepartmentParams{ID: demoDepartment.ID, Name: demoDepartment.Name}); err != nil {
@@ -62,7 +63,7 @@ func seedDemo(ctx context.Context, pool *pgxpool.Pool, tokensFile string) ([]Dem
 				return err
 			}
 		}
-		for _, u := range demoUsers {
+		for _, u := range Users {
 			var team *string
 			if u.TeamID != "" {
 				team = &u.TeamID
@@ -86,22 +87,43 @@ func seedDemo(ctx context.Context, pool *pgxpool.Pool, tokensFile string) ([]Dem
 		return q.SetDepartmentHead(ctx, db.SetDepartmentHeadParams{ID: demoDepartment.ID, HeadID: &demoHead})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("seed demo organisation: %w", err)
+		return fmt.Errorf("seed demo organisation: %w", err)
 	}
+	return nil
+}
 
+// IssueTokens revokes the demo users' earlier demo tokens and issues new ones.
+func IssueTokens(ctx context.Context, pool *pgxpool.Pool) ([]User, error) {
 	store := auth.NewTokenStore(db.New(pool))
-	if users, err := readTokens(tokensFile); err == nil && tokensWork(ctx, store, users) {
-		return users, nil
-	}
-	users := make([]DemoUser, len(demoUsers))
-	for i, u := range demoUsers {
+	users := make([]User, len(Users))
+	for i, u := range Users {
 		if err := db.New(pool).RevokeUserTokens(ctx, db.RevokeUserTokensParams{UserID: u.UserID, Label: demoTokenLabel}); err != nil {
 			return nil, err
 		}
+		var err error
 		if u.Token, err = store.Issue(ctx, u.UserID, demoTokenLabel); err != nil {
 			return nil, err
 		}
 		users[i] = u
+	}
+	return users, nil
+}
+
+// SeedWithTokenFile seeds the organisation and returns its users with
+// working tokens. Tokens are only stored hashed, so the clear ones live in
+// tokensFile; when that file is missing or its tokens no longer work, fresh
+// ones are issued (and the old demo tokens revoked) and the file rewritten.
+func SeedWithTokenFile(ctx context.Context, pool *pgxpool.Pool, tokensFile string) ([]User, error) {
+	if err := Seed(ctx, pool); err != nil {
+		return nil, err
+	}
+	store := auth.NewTokenStore(db.New(pool))
+	if users, err := readTokens(tokensFile); err == nil && tokensWork(ctx, store, users) {
+		return users, nil
+	}
+	users, err := IssueTokens(ctx, pool)
+	if err != nil {
+		return nil, err
 	}
 	b, _ := json.MarshalIndent(users, "", "  ")
 	// 0600: these are credentials.
@@ -111,22 +133,22 @@ func seedDemo(ctx context.Context, pool *pgxpool.Pool, tokensFile string) ([]Dem
 	return users, nil
 }
 
-func readTokens(file string) ([]DemoUser, error) {
+func readTokens(file string) ([]User, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	var users []DemoUser
+	var users []User
 	if err := json.Unmarshal(b, &users); err != nil {
 		return nil, err
 	}
-	if len(users) != len(demoUsers) {
+	if len(users) != len(Users) {
 		return nil, errors.New("demo users changed")
 	}
 	return users, nil
 }
 
-func tokensWork(ctx context.Context, store *auth.TokenStore, users []DemoUser) bool {
+func tokensWork(ctx context.Context, store *auth.TokenStore, users []User) bool {
 	for _, u := range users {
 		p, err := store.Authenticate(ctx, u.Token)
 		if err != nil || p.UserID != u.UserID {
