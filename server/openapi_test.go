@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -86,4 +86,3 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("walked only %d routes", len(routed))
 	}
 }
-

@@ -1,0 +1,40 @@
+# The two commands of README.md: `make run` and `make test`.
+export GOTOOLCHAIN := local
+GOBIN := $(CURDIR)/bin
+WORKFLOWCHECK_VERSION := v0.6.0
+SQLC_VERSION := v1.31.1
+
+.PHONY: run test vet workflowcheck generate build clean-data
+
+## run: the whole service on embedded defaults (Ctrl-C stops it; data stays in .data/)
+run:
+	go build -o $(GOBIN)/aftersales-dev ./cmd/dev
+	$(GOBIN)/aftersales-dev
+
+## test: vet, the determinism check, and every test (unit, PostgreSQL, end to end)
+test: vet workflowcheck
+	go test -count=1 ./...
+
+vet:
+	go vet ./...
+
+workflowcheck: $(GOBIN)/workflowcheck
+	$(GOBIN)/workflowcheck ./workflows/...
+
+$(GOBIN)/workflowcheck:
+	GOBIN=$(GOBIN) go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+## build: the production binaries (server, worker, migrate) into bin/
+build:
+	go build -o $(GOBIN)/ ./cmd/server ./cmd/worker ./cmd/migrate
+
+## generate: regenerate the typed SQL in db/ from db/queries and migrations/
+generate: $(GOBIN)/sqlc
+	cd db && $(GOBIN)/sqlc generate
+
+$(GOBIN)/sqlc:
+	GOBIN=$(GOBIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+
+## clean-data: forget everything `make run` stored (stop it first)
+clean-data:
+	rm -rf .data

@@ -1,0 +1,156 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/acme/aftersales/demo"
+)
+
+// `make run` end to end: the stack comes up on embedded defaults with the
+// Web UI, answers a token from demo-tokens.json, stops cleanly, and a second
+// run finds the same data (PostgreSQL rows, tokens, Temporal workflows).
+func TestRunRestartKeepsData(t *testing.T) {
+	tmp := t.TempDir()
+	// As root, PostgreSQL runs as the postgres user, who must be able to
+	// reach the data directory; t.TempDir's directories are 0700.
+	for _, d := range []string{filepath.Dir(tmp), tmp} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dataDir := filepath.Join(tmp, "data")
+	httpPort, _ := freePort("127.0.0.1")
+	temporalPort, _ := freePort("127.0.0.1")
+	uiPort, _ := freePort("127.0.0.1")
+	t.Setenv("DATA_DIR", dataDir)
+	t.Setenv("HTTP_ADDR", fmt.Sprintf("127.0.0.1:%d", httpPort))
+	t.Setenv("TEMPORAL_DEV_PORT", fmt.Sprint(temporalPort))
+	t.Setenv("TEMPORAL_UI_PORT", fmt.Sprint(uiPort))
+	t.Setenv("TEMPORAL_ADDRESS", "")
+	t.Setenv("DATABASE_URL", "")
+	api := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+
+	start := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		var banner strings.Builder
+		go func() { done <- Run(ctx, &banner) }()
+		waitReady(t, api+"/readyz", done)
+		if !strings.Contains(banner.String(), "curl") {
+			t.Errorf("banner has no curl line:\n%s", banner.String())
+		}
+		return func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+			case <-time.After(60 * time.Second):
+				t.Fatal("Run did not stop within 60s of cancel")
+			}
+		}
+	}
+
+	stop := start()
+	users := readDemoTokens(t, filepath.Join(dataDir, "demo-tokens.json"))
+	admin := users["admin1"]
+	if status, _ := do(t, "PUT", api+"/api/v1/calendar/overrides/2026-12-26", admin, `{"working":true,"note":"year-end push"}`); status != 201 {
+		t.Fatalf("PUT override: %d", status)
+	}
+	if res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", uiPort)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("Temporal Web UI: %v %v", err, res)
+	}
+	tc, err := client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", temporalPort)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A workflow nobody works on: it must still be there after a restart.
+	if _, err := tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "probe", TaskQueue: "nobody"}, "Probe"); err != nil {
+		t.Fatal(err)
+	}
+	tc.Close()
+	stop()
+
+	stop = start()
+	defer stop()
+	if again := readDemoTokens(t, filepath.Join(dataDir, "demo-tokens.json")); again["admin1"] != admin {
+		t.Error("a restart issued new demo tokens instead of reusing the stored ones")
+	}
+	status, body := do(t, "GET", api+"/api/v1/calendar?from=2026-12-26&to=2026-12-26", admin, "")
+	if status != 200 || !strings.Contains(body, `"source":"company"`) {
+		t.Fatalf("override lost after restart: %d %s", status, body)
+	}
+	tc, err = client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", temporalPort)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if _, err := tc.DescribeWorkflowExecution(context.Background(), "probe", ""); err != nil {
+		t.Fatalf("workflow lost after restart: %v", err)
+	}
+}
+
+func waitReady(t *testing.T, url string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned before ready: %v", err)
+		default:
+		}
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling a readiness probe, not waiting for a timer
+	}
+	t.Fatal("stack not ready within 2 minutes")
+}
+
+func readDemoTokens(t *testing.T, file string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []demo.User
+	if err := json.Unmarshal(b, &users); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, u := range users {
+		if u.Token == "" || len(u.Roles) == 0 {
+			t.Fatalf("incomplete demo user %+v", u)
+		}
+		out[u.UserID] = u.Token
+	}
+	return out
+}
+
+func do(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
