@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/activities"
 	"github.com/acme/aftersales/workflows"
@@ -24,6 +25,7 @@ import (
 // New returns a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, pool *pgxpool.Pool) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Complaint, workflow.RegisterOptions{Name: workflows.ComplaintWorkflowType})
 	w.RegisterActivity(activities.New(pool))
 	return w
 }

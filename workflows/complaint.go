@@ -1,0 +1,683 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acme/aftersales/calendar"
+)
+
+// Complaint runs one complaint's three SLA clocks (R3) from receipt until it
+// is closed: the reopen window after its last resolution has passed.
+//
+// The design: state lives in the complaint struct; commands are Updates
+// whose validators reject what the state forbids (nothing enters history);
+// one loop sleeps until the earliest pending clock action (a warning, a
+// level-1 or level-2 escalation, the close) and wakes early whenever a
+// command changes the state, so a met or moved deadline cancels its timer.
+// Every state change is written to the PostgreSQL read model by a local
+// activity before the command answers.
+func Complaint(ctx workflow.Context, in ComplaintInput) (ComplaintState, error) {
+	c, err := newComplaint(ctx, in)
+	if err != nil {
+		return ComplaintState{}, err
+	}
+	return c.run(ctx)
+}
+
+// clock is one of the three clocks of R3 in workflow state.
+type clock struct {
+	name      ClockName
+	start     time.Time  // receipt, or the reopen for a reopened resolution clock
+	due       time.Time  // the deadline; a clock is met by anything strictly before it
+	metAt     *time.Time //
+	pausedAt  *time.Time // resolution clock only (R3)
+	warnedAt  *time.Time
+	level1At  *time.Time
+	level2At  *time.Time
+	level2Due time.Time // when level 2 fires if still unmet (set at level 1)
+}
+
+func (k *clock) open() bool { return k.metAt == nil }
+
+// warnAt is the warning instant: the configured fraction of the clock's time.
+func (k *clock) warnAt(fraction float64) time.Time {
+	return k.start.Add(time.Duration(float64(k.due.Sub(k.start)) * fraction))
+}
+
+type complaint struct {
+	in                            ComplaintInput
+	cal                           *calendar.Calendar
+	log                           log.Logger
+	status                        ComplaintStatus
+	assignee, team, manager, head string
+	clocks                        []*clock // in Clocks order
+	escalations                   []Escalation
+	events                        []Event
+	// firstMiss is set once the complaint's one deduction has been proposed (R3, R4.4).
+	firstMiss   bool
+	resolvedAt  *time.Time
+	resolutions int // how many times resolved
+	surveyed    int // the resolution number last surveyed (one survey per resolution)
+	ftf         bool
+	// changed wakes the main loop to re-plan its timer.
+	changed bool
+	// pending is what the next sync writes to the read model.
+	pending ComplaintSync
+	// notifying counts notifications in flight; the workflow ends only after them.
+	notifying int
+	// lastSA is the last upserted search attributes, to upsert only on change.
+	lastSA string
+}
+
+func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
+	if in.ComplaintNo == "" || in.AssigneeID == "" || in.ReceivedAt.IsZero() {
+		return nil, temporal.NewNonRetryableApplicationError("complaint_no, assignee_id and received_at are required", ErrInvalidInput, nil)
+	}
+	if err := in.Policy.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
+	}
+	loc := time.UTC
+	if in.Location != "" {
+		var err error
+		// Deterministic: the zone data is compiled in (calendar imports time/tzdata).
+		if loc, err = time.LoadLocation(in.Location); err != nil {
+			return nil, temporal.NewNonRetryableApplicationError("unknown location", ErrInvalidInput, err)
+		}
+	}
+	c := &complaint{
+		in:       in,
+		cal:      calendar.New(loc, in.Calendar),
+		log:      workflow.GetLogger(ctx),
+		status:   StatusOpen,
+		assignee: in.AssigneeID, team: in.TeamID, manager: in.ManagerID, head: in.HeadID,
+		ftf: true,
+	}
+	r := in.ReceivedAt
+	c.clocks = []*clock{
+		{name: ClockContact, start: r, due: r.Add(in.Policy.ContactWithin)},
+		{name: ClockPlan, start: r, due: r.Add(in.Policy.PlanWithin)},
+		{name: ClockResolution, start: r, due: c.cal.AddWorkingDays(r, in.Policy.ResolutionWorkingDays)},
+	}
+	c.addEvent(in.CreatedBy, r, "received", "", nil)
+	if err := c.registerHandlers(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *complaint) clock(name ClockName) *clock {
+	for _, k := range c.clocks {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+func (c *complaint) run(ctx workflow.Context) (ComplaintState, error) {
+	for {
+		c.fireDue(ctx, workflow.Now(ctx))
+		c.flush(ctx)
+		if c.status == StatusClosed {
+			break
+		}
+		c.changed = false
+		next := c.nextAction()
+		if next.IsZero() {
+			if err := workflow.Await(ctx, func() bool { return c.changed }); err != nil {
+				return c.state(workflow.Now(ctx)), err
+			}
+			continue
+		}
+		wait := next.Sub(workflow.Now(ctx))
+		if wait > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return c.changed }); err != nil {
+				return c.state(workflow.Now(ctx)), err
+			}
+		}
+	}
+	// Let in-flight commands and notifications finish before the workflow ends.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.notifying == 0 }); err != nil {
+		return c.state(workflow.Now(ctx)), err
+	}
+	return c.state(workflow.Now(ctx)), nil
+}
+
+// nextAction is the earliest instant at which something is due: a warning,
+// a level-1 or level-2 escalation, or closing after the reopen window.
+func (c *complaint) nextAction() time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	if c.status == StatusResolved && c.resolvedAt != nil {
+		consider(c.resolvedAt.Add(c.in.Policy.ReopenWithin))
+	}
+	if c.status != StatusOpen && c.status != StatusReopened {
+		return next
+	}
+	for _, k := range c.clocks {
+		if !k.open() || k.pausedAt != nil {
+			continue
+		}
+		switch {
+		case k.warnedAt == nil && k.level1At == nil:
+			consider(k.warnAt(c.in.Policy.WarningFraction))
+		case k.level1At == nil:
+			consider(k.due)
+		case k.level2At == nil:
+			consider(k.level2Due)
+		}
+	}
+	return next
+}
+
+// fireDue performs every clock action due at now, each exactly once: the
+// warning (skipped when the deadline has already passed, e.g. a back-dated
+// receipt), level 1 at the miss, level 2 one working day later (R3).
+func (c *complaint) fireDue(ctx workflow.Context, now time.Time) {
+	if c.status == StatusResolved && c.resolvedAt != nil && !now.Before(c.resolvedAt.Add(c.in.Policy.ReopenWithin)) {
+		c.status = StatusClosed
+		c.addEvent(SystemActor, now, "closed", "reopen window ended", nil)
+		return
+	}
+	if c.status != StatusOpen && c.status != StatusReopened {
+		return
+	}
+	for _, k := range c.clocks {
+		if !k.open() || k.pausedAt != nil {
+			continue
+		}
+		if k.warnedAt == nil && k.level1At == nil && !now.Before(k.warnAt(c.in.Policy.WarningFraction)) {
+			t := now
+			k.warnedAt = &t
+			if now.Before(k.due) {
+				c.addEvent(SystemActor, now, "warning", "", map[string]any{"clock": string(k.name), "due_at": k.due})
+				c.notify(ctx, "warning", k, 0, []string{c.assignee})
+			}
+		}
+		if k.level1At == nil && !now.Before(k.due) {
+			c.escalate(ctx, k, 1, now)
+		}
+		if k.level1At != nil && k.level2At == nil && !now.Before(k.level2Due) {
+			c.escalate(ctx, k, 2, now)
+		}
+	}
+}
+
+// escalate fires level 1 or 2 of clock k. Level 1 is the miss: it also
+// proposes the complaint's one 20-point deduction on its first miss (R3, R4.4).
+func (c *complaint) escalate(ctx workflow.Context, k *clock, level int, now time.Time) {
+	t := now
+	var to []string
+	if level == 1 {
+		k.level1At = &t
+		// "One working day later" by R2's counting from the miss; a deadline at
+		// 00:00 is 24:00 of the day before, so count from the instant before it.
+		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
+		to = nonEmpty(c.manager, "escalation_officers")
+		c.addEvent(SystemActor, now, "breached", "", map[string]any{"clock": string(k.name), "due_at": k.due})
+	} else {
+		k.level2At = &t
+		to = nonEmpty(c.head, "escalation_officers")
+	}
+	e := Escalation{
+		ID: EscalationID(c.in.ComplaintNo, k.name, level), ComplaintNo: c.in.ComplaintNo,
+		Clock: k.name, Level: level, EscalatedAt: now, EscalatedTo: to,
+	}
+	c.escalations = append(c.escalations, e)
+	c.pending.Escalations = append(c.pending.Escalations, e)
+	c.addEvent(SystemActor, now, "escalated", "", map[string]any{"clock": string(k.name), "level": level, "escalated_to": to})
+	if level == 1 && !c.firstMiss {
+		c.firstMiss = true
+		c.pending.Deduction = &DeductionProposal{
+			ComplaintNo: c.in.ComplaintNo, EmployeeID: c.assignee, ReasonCode: "untimely_service",
+			Points: c.in.Policy.DeductionPoints, OccurredAt: k.due,
+		}
+	}
+	c.notify(ctx, "escalation", k, level, to)
+}
+
+func nonEmpty(ids ...string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// notify delivers a notice through the Notify activity in the background,
+// retried with backoff; the key is the same on every retry (R3).
+func (c *complaint) notify(ctx workflow.Context, kind string, k *clock, level int, to []string) {
+	n := Notification{
+		Key:  fmt.Sprintf("%s/%s/%s/%d", c.in.ComplaintNo, k.name, kind, level),
+		Kind: kind, ComplaintNo: c.in.ComplaintNo, Clock: k.name, Level: level,
+		DueAt: k.due, Recipients: to, At: workflow.Now(ctx),
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
+	})
+	c.notifying++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { c.notifying-- }()
+		if err := workflow.ExecuteActivity(actx, ActivityNotify, n).Get(ctx, nil); err != nil {
+			c.log.Error("notification not delivered", "key", n.Key, "error", err)
+		}
+	})
+}
+
+func (c *complaint) addEvent(actor string, at time.Time, typ, reason string, data map[string]any) {
+	e := Event{Seq: len(c.events) + 1, Type: typ, ActorID: actor, At: at, Reason: reason, Data: data}
+	c.events = append(c.events, e)
+	c.pending.Events = append(c.pending.Events, e)
+	c.changed = true
+}
+
+// flush writes the pending changes to the read model (a local activity: one
+// marker in history) and updates the search attributes. A failed write is
+// kept and retried with the next change, never lost.
+func (c *complaint) flush(ctx workflow.Context) {
+	c.upsertSearchAttributes(ctx)
+	if len(c.pending.Events) == 0 && len(c.pending.Escalations) == 0 && c.pending.Deduction == nil && c.pending.Survey == nil {
+		return
+	}
+	sync := c.pending
+	c.pending = ComplaintSync{}
+	sync.State = c.state(workflow.Now(ctx))
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: time.Hour,
+	})
+	if err := workflow.ExecuteLocalActivity(lctx, ActivitySyncComplaint, sync).Get(ctx, nil); err != nil {
+		c.log.Error("read model not written; kept for the next change", "error", err)
+		c.pending.Events = append(sync.Events, c.pending.Events...)
+		c.pending.Escalations = append(sync.Escalations, c.pending.Escalations...)
+		if c.pending.Deduction == nil {
+			c.pending.Deduction = sync.Deduction
+		}
+		if c.pending.Survey == nil {
+			c.pending.Survey = sync.Survey
+		}
+	}
+}
+
+func (c *complaint) upsertSearchAttributes(ctx workflow.Context) {
+	st := c.state(workflow.Now(ctx))
+	breached := false
+	for _, k := range st.Clocks {
+		breached = breached || k.Breached
+	}
+	key := fmt.Sprint(st.Status, st.AssigneeID, st.TeamID, st.NextDueAt, breached)
+	if key == c.lastSA {
+		return
+	}
+	c.lastSA = key
+	updates := []temporal.SearchAttributeUpdate{
+		ComplaintStatusKey.ValueSet(string(st.Status)),
+		AssigneeIDKey.ValueSet(st.AssigneeID),
+		BreachedKey.ValueSet(breached),
+	}
+	if st.TeamID != "" {
+		updates = append(updates, TeamIDKey.ValueSet(st.TeamID))
+	}
+	if st.NextDueAt != nil {
+		updates = append(updates, NextDueAtKey.ValueSet(*st.NextDueAt))
+	} else {
+		updates = append(updates, NextDueAtKey.ValueUnset())
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		c.log.Warn("search attributes not updated", "error", err)
+	}
+}
+
+// state is the api.md view of the complaint at now.
+func (c *complaint) state(now time.Time) ComplaintState {
+	st := ComplaintState{
+		ComplaintNo: c.in.ComplaintNo, Status: c.status, AssigneeID: c.assignee, TeamID: c.team,
+		ReceivedAt: c.in.ReceivedAt, ResolvedAt: c.resolvedAt, FirstTimeFix: c.ftf,
+		Escalations:   append([]Escalation(nil), c.escalations...),
+		Events:        append([]Event(nil), c.events...),
+		SurveyPending: c.status == StatusResolved && c.surveyed < c.resolutions,
+	}
+	for _, k := range c.clocks {
+		st.Clocks = append(st.Clocks, Clock{
+			Name: k.name, DueAt: k.due, MetAt: k.metAt, Paused: k.pausedAt != nil, PausedAt: k.pausedAt,
+			WarnedAt: k.warnedAt, Breached: k.level1At != nil || (k.metAt != nil && !k.metAt.Before(k.due)),
+		})
+		if k.open() && k.pausedAt == nil && (c.status == StatusOpen || c.status == StatusReopened) {
+			if st.NextDueAt == nil || k.due.Before(*st.NextDueAt) {
+				d := k.due
+				st.NextDueAt = &d
+			}
+		}
+	}
+	st.Refresh(now)
+	return st
+}
+
+// --- commands -------------------------------------------------------------
+
+func invalid(format string, a ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, a...), ErrInvalidInput)
+}
+
+func conflict(format string, a ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, a...), ErrConflict)
+}
+
+func required(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return invalid("%s is required", field)
+	}
+	return nil
+}
+
+func (c *complaint) active() error {
+	if c.status != StatusOpen && c.status != StatusReopened {
+		return conflict("the complaint is %s", c.status)
+	}
+	return nil
+}
+
+// registerHandlers registers the query and one Update per command of
+// api.md. Validators run before anything enters history: a command the
+// state forbids is rejected there (HTTP 409), bad input too (HTTP 400).
+func (c *complaint) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ComplaintState, error) {
+		return c.state(workflow.Now(ctx)), nil
+	}); err != nil {
+		return err
+	}
+	type handler struct {
+		name      string
+		fn        any
+		validator any
+	}
+	for _, h := range []handler{
+		{UpdateContact, c.contact, c.validateContact},
+		{UpdatePlan, c.plan, c.validatePlan},
+		{UpdateResolve, c.resolve, c.validateResolve},
+		{UpdatePause, c.pause, c.validatePause},
+		{UpdateResume, c.resume, c.validateResume},
+		{UpdateReassign, c.reassign, c.validateReassign},
+		{UpdateExtend, c.extend, c.validateExtend},
+		{UpdateReopen, c.reopen, c.validateReopen},
+		{UpdateSurvey, c.survey, c.validateSurvey},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// done finishes a command: write the read model, answer with the new state.
+func (c *complaint) done(ctx workflow.Context) (ComplaintState, error) {
+	c.flush(ctx)
+	return c.state(workflow.Now(ctx)), nil
+}
+
+func (c *complaint) validateContact(ctx workflow.Context, in ContactInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	if !c.clock(ClockContact).open() {
+		return conflict("the customer was already contacted")
+	}
+	if in.ContactedAt != nil {
+		if in.ContactedAt.After(workflow.Now(ctx)) {
+			return invalid("contacted_at is in the future")
+		}
+		if in.ContactedAt.Before(c.in.ReceivedAt) {
+			return invalid("contacted_at is before the complaint was received")
+		}
+	}
+	return required("note", in.Note)
+}
+
+func (c *complaint) contact(ctx workflow.Context, in ContactInput) (ComplaintState, error) {
+	at := workflow.Now(ctx)
+	if in.ContactedAt != nil {
+		at = *in.ContactedAt
+	}
+	c.clock(ClockContact).metAt = &at
+	c.addEvent(in.Actor, at, "contacted", in.Note, nil)
+	return c.done(ctx)
+}
+
+func (c *complaint) validatePlan(ctx workflow.Context, in PlanInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	if c.clock(ClockContact).open() {
+		return conflict("a plan needs a first contact with the customer")
+	}
+	if !c.clock(ClockPlan).open() {
+		return conflict("a plan was already given")
+	}
+	return required("plan", in.Plan)
+}
+
+func (c *complaint) plan(ctx workflow.Context, in PlanInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	c.clock(ClockPlan).metAt = &now
+	c.addEvent(in.Actor, now, "planned", in.Plan, nil)
+	return c.done(ctx)
+}
+
+func (c *complaint) validateResolve(ctx workflow.Context, in ResolveInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	if c.clock(ClockPlan).open() {
+		return conflict("resolving needs a plan first")
+	}
+	return required("resolution", in.Resolution)
+}
+
+func (c *complaint) resolve(ctx workflow.Context, in ResolveInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	k := c.clock(ClockResolution)
+	if k.pausedAt != nil { // resolving ends a pause: the customer answered
+		c.endPause(k, now)
+	}
+	k.metAt = &now
+	c.status = StatusResolved
+	c.resolvedAt = &now
+	c.resolutions++
+	c.addEvent(in.Actor, now, "resolved", in.Resolution, nil)
+	return c.done(ctx)
+}
+
+func (c *complaint) validatePause(ctx workflow.Context, in PauseInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	k := c.clock(ClockResolution)
+	if k.pausedAt != nil {
+		return conflict("the resolution clock is already paused")
+	}
+	return required("reason", in.Reason)
+}
+
+// pause stops the resolution clock while waiting for the customer (R3);
+// only that clock pauses, contact and plan never do.
+func (c *complaint) pause(ctx workflow.Context, in PauseInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	c.clock(ClockResolution).pausedAt = &now
+	c.addEvent(in.Actor, now, "paused", in.Reason, map[string]any{"clock": string(ClockResolution)})
+	return c.done(ctx)
+}
+
+func (c *complaint) validateResume(ctx workflow.Context, in ResumeInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	if c.clock(ClockResolution).pausedAt == nil {
+		return conflict("the resolution clock is not paused")
+	}
+	return nil
+}
+
+func (c *complaint) resume(ctx workflow.Context, in ResumeInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	paused := c.endPause(c.clock(ClockResolution), now)
+	c.addEvent(in.Actor, now, "resumed", "", map[string]any{"clock": string(ClockResolution), "paused_seconds": int64(paused / time.Second)})
+	return c.done(ctx)
+}
+
+// endPause moves the deadline (and the clock's start, so the warning keeps
+// its fraction) by the paused time: pause time does not count (R3).
+func (c *complaint) endPause(k *clock, now time.Time) time.Duration {
+	paused := now.Sub(*k.pausedAt)
+	k.due = k.due.Add(paused)
+	k.start = k.start.Add(paused)
+	if k.level1At != nil && k.level2At == nil {
+		k.level2Due = k.level2Due.Add(paused)
+	}
+	k.pausedAt = nil
+	return paused
+}
+
+func (c *complaint) validateReassign(ctx workflow.Context, in ReassignInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	if in.AssigneeID == c.assignee {
+		return conflict("%s is already the assignee", in.AssigneeID)
+	}
+	if err := required("assignee_id", in.AssigneeID); err != nil {
+		return err
+	}
+	return required("reason", in.Reason)
+}
+
+// reassign changes the assignee; every clock keeps running (R3).
+func (c *complaint) reassign(ctx workflow.Context, in ReassignInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	from := c.assignee
+	c.assignee, c.team, c.manager, c.head = in.AssigneeID, in.TeamID, in.ManagerID, in.HeadID
+	c.addEvent(in.Actor, now, "reassigned", in.Reason, map[string]any{"from": from, "to": in.AssigneeID})
+	return c.done(ctx)
+}
+
+func (c *complaint) validateExtend(ctx workflow.Context, in ExtendInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	k := c.clock(in.Clock)
+	if k == nil {
+		return invalid("clock must be contact, plan or resolution")
+	}
+	if !k.open() {
+		return conflict("the %s clock is already met", in.Clock)
+	}
+	if !in.DueAt.After(k.due) {
+		return conflict("a deadline may only move forward (now %s)", k.due.Format(time.RFC3339))
+	}
+	return required("reason", in.Reason)
+}
+
+// extend moves a deadline forward with a reason. Escalations already sent
+// stay (each fires once, R3); a pending level 2 moves with the deadline.
+func (c *complaint) extend(ctx workflow.Context, in ExtendInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	k := c.clock(in.Clock)
+	old := k.due
+	k.due = in.DueAt
+	if k.level1At != nil && k.level2At == nil {
+		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
+		if now.Before(k.due) { // the clock is no longer missed: level 2 waits for the new miss
+			k.level2Due = maxTime(k.level2Due, k.due)
+		}
+	}
+	c.addEvent(in.Actor, now, "extended", in.Reason, map[string]any{"clock": string(in.Clock), "old_due_at": old, "new_due_at": in.DueAt})
+	return c.done(ctx)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func (c *complaint) validateReopen(ctx workflow.Context, in ReopenInput) error {
+	if c.status != StatusResolved {
+		return conflict("only a resolved complaint can be reopened (it is %s)", c.status)
+	}
+	if workflow.Now(ctx).Sub(*c.resolvedAt) > c.in.Policy.ReopenWithin {
+		return conflict("the reopen window has passed")
+	}
+	return required("reason", in.Reason)
+}
+
+// reopen puts a resolved complaint back to work (R3): the repair is then not
+// a first-time fix, and the resolution clock starts again from the reopen.
+// Escalations already sent are not repeated (once per complaint, clock, level).
+func (c *complaint) reopen(ctx workflow.Context, in ReopenInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	k := c.clock(ClockResolution)
+	k.start, k.due, k.metAt, k.warnedAt = now, c.cal.AddWorkingDays(now, c.in.Policy.ResolutionWorkingDays), nil, nil
+	c.status = StatusReopened
+	c.resolvedAt = nil
+	c.ftf = false
+	c.addEvent(in.Actor, now, "reopened", in.Reason, nil)
+	return c.done(ctx)
+}
+
+func (c *complaint) validateSurvey(ctx workflow.Context, in SurveyInput) error {
+	if c.status != StatusResolved {
+		return conflict("a survey needs a resolved complaint (it is %s)", c.status)
+	}
+	if c.surveyed >= c.resolutions {
+		return conflict("this resolution already has its survey")
+	}
+	if field, bad := in.Ratings.Invalid(); bad {
+		return invalid("ratings.%s must be 1..5", field)
+	}
+	if in.SurveyedAt != nil {
+		if in.SurveyedAt.After(workflow.Now(ctx)) {
+			return invalid("surveyed_at is in the future")
+		}
+		if in.SurveyedAt.Before(c.in.ReceivedAt) {
+			return invalid("surveyed_at is before the complaint was received")
+		}
+	}
+	return nil
+}
+
+// survey records the customer's satisfaction survey, one per resolution (R4.1).
+func (c *complaint) survey(ctx workflow.Context, in SurveyInput) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	at := now
+	if in.SurveyedAt != nil {
+		at = *in.SurveyedAt
+	}
+	c.surveyed = c.resolutions
+	c.pending.Survey = &SurveyRecord{
+		ComplaintNo: c.in.ComplaintNo, Resolution: c.resolutions, EmployeeID: c.assignee,
+		Ratings: in.Ratings, Score: in.Ratings.Score(), SurveyedAt: at, RecordedBy: in.Actor,
+	}
+	c.addEvent(in.Actor, now, "surveyed", "", map[string]any{"score": in.Ratings.Score()})
+	return c.done(ctx)
+}
+
+// IsRejection reports whether err is a validator's rejection of kind typ.
+func IsRejection(err error, typ string) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == typ
+}

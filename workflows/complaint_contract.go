@@ -1,0 +1,328 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/acme/aftersales/calendar"
+)
+
+// The contract of the Complaint workflow (R3): its ID, task-queue-independent
+// names, and one input/result type per workflow, update and query. The HTTP
+// layer imports this file's types, never the workflow's internals.
+
+// ComplaintWorkflowType is the registered workflow type name.
+const ComplaintWorkflowType = "Complaint"
+
+// ComplaintWorkflowID derives the workflow ID from the business key, so a
+// second start for the same complaint number finds the first (idempotency).
+func ComplaintWorkflowID(complaintNo string) string { return "complaint:" + complaintNo }
+
+// Update and query names.
+const (
+	UpdateContact  = "contact"
+	UpdatePlan     = "plan"
+	UpdateResolve  = "resolve"
+	UpdatePause    = "pause"
+	UpdateResume   = "resume"
+	UpdateReassign = "reassign"
+	UpdateExtend   = "extend"
+	UpdateReopen   = "reopen"
+	UpdateSurvey   = "survey"
+	QueryState     = "state"
+)
+
+// ComplaintStatus is the complaint's status of api.md.
+type ComplaintStatus string
+
+const (
+	StatusOpen     ComplaintStatus = "open"
+	StatusResolved ComplaintStatus = "resolved"
+	StatusReopened ComplaintStatus = "reopened"
+	StatusClosed   ComplaintStatus = "closed"
+)
+
+// ClockName names the three clocks of R3.
+type ClockName string
+
+const (
+	ClockContact    ClockName = "contact"
+	ClockPlan       ClockName = "plan"
+	ClockResolution ClockName = "resolution"
+)
+
+// Clocks lists the clocks in the order they are reported and processed.
+var Clocks = []ClockName{ClockContact, ClockPlan, ClockResolution}
+
+// SLAPolicy is carried in the workflow input, so every complaint keeps the
+// policy and deadlines it started with (R2, last bullet).
+type SLAPolicy struct {
+	ContactWithin         time.Duration `json:"contact_within"`          // R3: 24 h elapsed
+	PlanWithin            time.Duration `json:"plan_within"`             // R3: 48 h elapsed
+	ResolutionWorkingDays int           `json:"resolution_working_days"` // R3: 7 working days (R2)
+	WarningFraction       float64       `json:"warning_fraction"`        // R3: warn at 75% of a clock
+	Level2WorkingDays     int           `json:"level2_working_days"`     // R3: level 2 one working day after the miss
+	ReopenWithin          time.Duration `json:"reopen_within"`           // R3: the customer may reopen within 30 days
+	DeductionPoints       int           `json:"deduction_points"`        // R3, R4.4: 20 points, untimely service
+}
+
+// DefaultSLAPolicy is the policy of R3.
+func DefaultSLAPolicy() SLAPolicy {
+	return SLAPolicy{
+		ContactWithin:         24 * time.Hour,
+		PlanWithin:            48 * time.Hour,
+		ResolutionWorkingDays: 7,
+		WarningFraction:       0.75,
+		Level2WorkingDays:     1,
+		ReopenWithin:          30 * 24 * time.Hour,
+		DeductionPoints:       20,
+	}
+}
+
+// Validate reports a policy that cannot work.
+func (p SLAPolicy) Validate() error {
+	switch {
+	case p.ContactWithin <= 0 || p.PlanWithin <= 0:
+		return fmt.Errorf("contact and plan durations must be positive")
+	case p.ResolutionWorkingDays < 1 || p.Level2WorkingDays < 1:
+		return fmt.Errorf("working-day counts must be at least 1")
+	case p.WarningFraction <= 0 || p.WarningFraction >= 1:
+		return fmt.Errorf("warning fraction must be between 0 and 1")
+	case p.ReopenWithin <= 0:
+		return fmt.Errorf("reopen window must be positive")
+	}
+	return nil
+}
+
+// ComplaintInput starts a Complaint. It carries no personal data: the
+// customer's name and phone stay in PostgreSQL (R7), out of workflow history.
+type ComplaintInput struct {
+	ComplaintNo string    `json:"complaint_no"`
+	AssigneeID  string    `json:"assignee_id"`
+	TeamID      string    `json:"team_id"`
+	ManagerID   string    `json:"manager_id"` // the assignee's team supervisor: level 1 goes to them
+	HeadID      string    `json:"head_id"`    // the department head: level 2 goes to them
+	ReceivedAt  time.Time `json:"received_at"`
+	CreatedBy   string    `json:"created_by"`
+	Policy      SLAPolicy `json:"policy"`
+	// Calendar is the company overrides in force at receipt; with the
+	// shipped official data they fix the complaint's working days (R2).
+	Calendar []calendar.Override `json:"calendar"`
+	Location string              `json:"location"` // IANA zone name of the calendar
+}
+
+// Clock is one clock of api.md.
+type Clock struct {
+	Name             ClockName  `json:"name"`
+	DueAt            time.Time  `json:"due_at"`
+	MetAt            *time.Time `json:"met_at"`
+	Breached         bool       `json:"breached"`
+	Paused           bool       `json:"paused"`
+	RemainingSeconds int64      `json:"remaining_seconds"` // negative once overdue; frozen while paused or once met
+	PausedAt         *time.Time `json:"paused_at,omitempty"`
+	WarnedAt         *time.Time `json:"warned_at,omitempty"`
+}
+
+// Escalation is one escalation of api.md. Its ID is stable:
+// "<complaint_no>/<clock>/<level>" (exactly one per complaint, clock, level).
+type Escalation struct {
+	ID             string     `json:"id"`
+	ComplaintNo    string     `json:"complaint_no"`
+	Clock          ClockName  `json:"clock"`
+	Level          int        `json:"level"`
+	EscalatedAt    time.Time  `json:"escalated_at"`
+	EscalatedTo    []string   `json:"escalated_to"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+	AcknowledgedBy *string    `json:"acknowledged_by"`
+}
+
+// EscalationID is the stable id of an escalation.
+func EscalationID(complaintNo string, clock ClockName, level int) string {
+	return fmt.Sprintf("%s/%s/%d", complaintNo, clock, level)
+}
+
+// Event is one entry of the complaint's audit trail (R7).
+type Event struct {
+	Seq     int            `json:"seq"`
+	Type    string         `json:"type"`
+	ActorID string         `json:"actor_id"` // "system" for the clocks' own events
+	At      time.Time      `json:"at"`
+	Reason  string         `json:"reason,omitempty"`
+	Data    map[string]any `json:"data,omitempty"`
+}
+
+// SystemActor attributes the workflow's own events (warnings, escalations).
+const SystemActor = "system"
+
+// ComplaintState is the live state of GET /complaints/{no} and of every
+// command's answer.
+type ComplaintState struct {
+	ComplaintNo   string          `json:"complaint_no"`
+	Status        ComplaintStatus `json:"status"`
+	AssigneeID    string          `json:"assignee_id"`
+	TeamID        string          `json:"team_id"`
+	ReceivedAt    time.Time       `json:"received_at"`
+	ResolvedAt    *time.Time      `json:"resolved_at"`
+	FirstTimeFix  bool            `json:"first_time_fix"`
+	Clocks        []Clock         `json:"clocks"`
+	Escalations   []Escalation    `json:"escalations"`
+	Events        []Event         `json:"events"`
+	SurveyPending bool            `json:"survey_pending"`
+	NextDueAt     *time.Time      `json:"next_due_at"`
+	AsOf          time.Time       `json:"as_of"`
+}
+
+// Update inputs. Actor is the authenticated caller, filled in by the server.
+type (
+	ContactInput struct {
+		Actor       string     `json:"actor"`
+		Note        string     `json:"note"`
+		ContactedAt *time.Time `json:"contacted_at,omitempty"`
+	}
+	PlanInput struct {
+		Actor string `json:"actor"`
+		Plan  string `json:"plan"`
+	}
+	ResolveInput struct {
+		Actor      string `json:"actor"`
+		Resolution string `json:"resolution"`
+	}
+	PauseInput struct {
+		Actor  string `json:"actor"`
+		Reason string `json:"reason"`
+	}
+	ResumeInput struct {
+		Actor string `json:"actor"`
+	}
+	ReassignInput struct {
+		Actor      string `json:"actor"`
+		AssigneeID string `json:"assignee_id"`
+		TeamID     string `json:"team_id"`
+		ManagerID  string `json:"manager_id"`
+		HeadID     string `json:"head_id"`
+		Reason     string `json:"reason"`
+	}
+	ExtendInput struct {
+		Actor  string    `json:"actor"`
+		Clock  ClockName `json:"clock"`
+		DueAt  time.Time `json:"due_at"`
+		Reason string    `json:"reason"`
+	}
+	ReopenInput struct {
+		Actor  string `json:"actor"`
+		Reason string `json:"reason"`
+	}
+	// Ratings are the five dimensions of R4.1, each 1..5.
+	Ratings struct {
+		Attitude int `json:"attitude"`
+		Speed    int `json:"speed"`
+		Quality  int `json:"quality"`
+		Parts    int `json:"parts"`
+		Cost     int `json:"cost"`
+	}
+	SurveyInput struct {
+		Actor      string     `json:"actor"`
+		Ratings    Ratings    `json:"ratings"`
+		SurveyedAt *time.Time `json:"surveyed_at,omitempty"`
+	}
+)
+
+// Score is the survey score of R4.1: sum(rating x weight), 1..5.
+func (r Ratings) Score() float64 {
+	return float64(r.Attitude)*0.20 + float64(r.Speed)*0.15 + float64(r.Quality)*0.25 +
+		float64(r.Parts)*0.15 + float64(r.Cost)*0.25
+}
+
+// Invalid reports the first rating out of 1..5, by its api.md field name.
+func (r Ratings) Invalid() (field string, bad bool) {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"attitude", r.Attitude}, {"speed", r.Speed}, {"quality", r.Quality}, {"parts", r.Parts}, {"cost", r.Cost}} {
+		if f.v < 1 || f.v > 5 {
+			return f.name, true
+		}
+	}
+	return "", false
+}
+
+// Read-model records written by activities (see package activities). Every
+// write is keyed by (complaint_no, seq) or (complaint_no, clock, level), so a
+// retried activity never duplicates a row.
+type (
+	// ComplaintSync is everything one state change writes to PostgreSQL, in
+	// one transaction: the complaint row, new events, new escalations, a
+	// deduction proposal, a survey.
+	ComplaintSync struct {
+		State       ComplaintState     `json:"state"`
+		Events      []Event            `json:"events"`
+		Escalations []Escalation       `json:"escalations,omitempty"`
+		Deduction   *DeductionProposal `json:"deduction,omitempty"`
+		Survey      *SurveyRecord      `json:"survey,omitempty"`
+	}
+	// DeductionProposal is the one 20-point proposal of a complaint's first
+	// missed clock (R3, R4.4), against the assignee at that moment.
+	DeductionProposal struct {
+		ComplaintNo string    `json:"complaint_no"`
+		EmployeeID  string    `json:"employee_id"`
+		ReasonCode  string    `json:"reason_code"` // untimely_service
+		Points      int       `json:"points"`
+		OccurredAt  time.Time `json:"occurred_at"`
+	}
+	// SurveyRecord is one satisfaction survey (R4.1): one per resolution.
+	SurveyRecord struct {
+		ComplaintNo string    `json:"complaint_no"`
+		Resolution  int       `json:"resolution"` // 1 for the first resolution, 2 after a reopen ...
+		EmployeeID  string    `json:"employee_id"`
+		Ratings     Ratings   `json:"ratings"`
+		Score       float64   `json:"score"`
+		SurveyedAt  time.Time `json:"surveyed_at"`
+		RecordedBy  string    `json:"recorded_by"`
+	}
+	// Notification is a warning or escalation to deliver (R3). Key is the
+	// idempotency key, identical on every retry of the same notice.
+	Notification struct {
+		Key         string    `json:"key"`
+		Kind        string    `json:"kind"` // warning, escalation
+		ComplaintNo string    `json:"complaint_no"`
+		Clock       ClockName `json:"clock"`
+		Level       int       `json:"level,omitempty"`
+		DueAt       time.Time `json:"due_at"`
+		Recipients  []string  `json:"recipients"`
+		At          time.Time `json:"at"`
+	}
+)
+
+// Activity names the Complaint workflow calls (registered by the worker from
+// activities.Activities); by name, so workflow code never imports activities.
+const (
+	ActivitySyncComplaint = "SyncComplaint"
+	ActivityNotify        = "Notify"
+)
+
+// Error types of rejected updates: the HTTP layer answers 400 for
+// ErrInvalidInput and 409 for ErrConflict (the state forbids the command).
+const (
+	ErrInvalidInput = "InvalidInput"
+	ErrConflict     = "Conflict"
+)
+
+// Refresh recomputes remaining_seconds at now (a query answers with the
+// state as of the last workflow task; the caller knows the real time).
+func (s *ComplaintState) Refresh(now time.Time) {
+	s.AsOf = now
+	for i := range s.Clocks {
+		s.Clocks[i].RemainingSeconds = s.Clocks[i].remaining(now)
+	}
+}
+
+func (c Clock) remaining(now time.Time) int64 {
+	switch {
+	case c.MetAt != nil:
+		return int64(c.DueAt.Sub(*c.MetAt) / time.Second)
+	case c.Paused && c.PausedAt != nil:
+		return int64(c.DueAt.Sub(*c.PausedAt) / time.Second)
+	default:
+		return int64(c.DueAt.Sub(now) / time.Second)
+	}
+}
