@@ -5,6 +5,8 @@ package activities
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -17,6 +19,14 @@ import (
 type Activities struct {
 	Pool *pgxpool.Pool
 	Q    *db.Queries
+	// Metrics records the complaint SLA metrics (metrics.go); nil records none.
+	Metrics *Metrics
+	// WebhookURL receives Notify's notices as JSON; empty: they are logged.
+	WebhookURL string
+	// HTTPClient posts to WebhookURL; nil: a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Logger is for notices and diagnostics; nil: slog.Default().
+	Logger *slog.Logger
 }
 
 // New returns Activities over pool.

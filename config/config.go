@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ type Config struct {
 	Location    *time.Location // TIME_ZONE (R2)
 	LogLevel    slog.Level     // LOG_LEVEL
 	LogJSON     bool           // LOG_FORMAT=json
+	WebhookURL  string         // NOTIFY_WEBHOOK_URL: warnings and escalations (R3); empty logs them
+	MetricsAddr string         // METRICS_ADDR: the worker's /metrics listener
 	// Temporal holds the SDK client options. They are read by the SDK's own
 	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 	// TEMPORAL_TLS_*, TEMPORAL_PROFILE ...), so the names are the ones every
@@ -35,6 +38,9 @@ const (
 	DefaultHTTPAddr  = "127.0.0.1:8080"
 	DefaultTaskQueue = "aftersales"
 	DefaultTimeZone  = "Asia/Shanghai"
+	// DefaultMetricsAddr is where the standalone worker serves /metrics (the
+	// HTTP server serves its own at HTTP_ADDR/metrics).
+	DefaultMetricsAddr = "127.0.0.1:9464"
 )
 
 // FromEnv reads Config from the process environment.
@@ -55,6 +61,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		DatabaseURL: get("DATABASE_URL", ""),
 		TaskQueue:   get("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
 		LogJSON:     get("LOG_FORMAT", "text") == "json",
+		WebhookURL:  get("NOTIFY_WEBHOOK_URL", ""),
+		MetricsAddr: get("METRICS_ADDR", DefaultMetricsAddr),
 	}
 	loc, err := time.LoadLocation(get("TIME_ZONE", DefaultTimeZone))
 	if err != nil {
@@ -70,6 +78,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.Temporal, err = envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(lookup)})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("temporal client options: %w", err))
+	}
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("NOTIFY_WEBHOOK_URL: want an http(s) URL, got %q", c.WebhookURL))
+		}
 	}
 	if c.Temporal.Namespace == "" {
 		c.Temporal.Namespace = "default"

@@ -35,6 +35,43 @@ func (q *Queries) CountUsers(ctx context.Context) (int64, error) {
 	return count, err
 }
 
+const getUserPlacement = `-- name: GetUserPlacement :one
+SELECT u.id, u.name, u.active, coalesce(u.team_id, '')::text AS team_id,
+       coalesce(t.manager_id, '')::text AS manager_id, coalesce(d.head_id, '')::text AS head_id,
+       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}')::text[] AS roles
+FROM users u
+LEFT JOIN teams t ON t.id = u.team_id
+LEFT JOIN departments d ON d.id = t.department_id
+WHERE u.id = $1
+`
+
+type GetUserPlacementRow struct {
+	ID        string
+	Name      string
+	Active    bool
+	TeamID    string
+	ManagerID string
+	HeadID    string
+	Roles     []string
+}
+
+// Where a user sits (R1): their team, its supervisor and department head,
+// and their roles. Used to assign and escalate complaints.
+func (q *Queries) GetUserPlacement(ctx context.Context, id string) (GetUserPlacementRow, error) {
+	row := q.db.QueryRow(ctx, getUserPlacement, id)
+	var i GetUserPlacementRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Active,
+		&i.TeamID,
+		&i.ManagerID,
+		&i.HeadID,
+		&i.Roles,
+	)
+	return i, err
+}
+
 const insertToken = `-- name: InsertToken :exec
 INSERT INTO api_tokens (id, user_id, secret_sha256, label) VALUES ($1, $2, $3, $4)
 `

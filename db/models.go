@@ -6,6 +6,8 @@ package db
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type ApiToken struct {
@@ -36,10 +38,92 @@ type CalendarOverrideLog struct {
 	At      time.Time
 }
 
+type Complaint struct {
+	ComplaintNo      string
+	RequestHash      []byte
+	CustomerName     string
+	CustomerPhone    string
+	Product          string
+	Category         string
+	Description      string
+	AssigneeID       string
+	TeamID           string
+	ReceivedAt       time.Time
+	CreatedBy        string
+	CreatedAt        time.Time
+	Status           string
+	ResolvedAt       *time.Time
+	FirstTimeFix     bool
+	Breached         bool
+	NextDueAt        *time.Time
+	ContactDueAt     *time.Time
+	ContactMetAt     *time.Time
+	PlanDueAt        *time.Time
+	PlanMetAt        *time.Time
+	ResolutionDueAt  *time.Time
+	ResolutionMetAt  *time.Time
+	ResolutionPaused bool
+	LastSeq          pgtype.Int4
+	UpdatedAt        time.Time
+}
+
+type ComplaintEvent struct {
+	ComplaintNo string
+	Seq         int32
+	Type        string
+	ActorID     string
+	At          time.Time
+	Reason      string
+	Data        []byte
+}
+
+type Deduction struct {
+	ID                int64
+	EmployeeID        string
+	ReasonCode        string
+	Points            int32
+	Status            string
+	OccurredAt        time.Time
+	Note              string
+	SourceComplaintNo *string
+	ProposedBy        string
+	CreatedAt         time.Time
+	DecidedBy         *string
+	DecidedAt         *time.Time
+	DecisionNote      *string
+}
+
 type Department struct {
 	ID     string
 	Name   string
 	HeadID *string
+}
+
+type Escalation struct {
+	ID             string
+	ComplaintNo    string
+	Clock          string
+	Level          int32
+	EscalatedAt    time.Time
+	EscalatedTo    []string
+	AcknowledgedAt *time.Time
+	AcknowledgedBy *string
+	AckNote        *string
+}
+
+type Survey struct {
+	ComplaintNo string
+	Resolution  int32
+	EmployeeID  string
+	Attitude    int16
+	Speed       int16
+	Quality     int16
+	Parts       int16
+	Cost        int16
+	Score       pgtype.Numeric
+	SurveyedAt  time.Time
+	RecordedBy  string
+	CreatedAt   time.Time
 }
 
 type Team struct {

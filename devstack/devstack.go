@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
@@ -150,13 +152,16 @@ func Run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
-	w := worker.New(tc, cfg.TaskQueue, pool)
+	// One process: the worker's metrics join the HTTP server's /metrics.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	cleanups = append(cleanups, w.Stop)
 
-	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue})
+	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, Registry: reg})
 	if err != nil {
 		return err
 	}

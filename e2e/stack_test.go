@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/acme/aftersales/demo"
@@ -23,11 +26,15 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // stack is one running service with the demo organisation.
 type stack struct {
-	t      *testing.T
-	url    string
-	tokens map[string]string // user id -> bearer token
+	t        *testing.T
+	url      string
+	tokens   map[string]string // user id -> bearer token
+	pool     *pgxpool.Pool
+	temporal client.Client
 }
 
 func startStack(t *testing.T) *stack {
@@ -40,14 +47,15 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	queue := "e2e-" + t.Name()
-	w := worker.New(tc, queue, pool)
+	reg := prometheus.NewRegistry()
+	w := worker.New(tc, queue, worker.Deps{Pool: pool, Registry: reg, Logger: quiet})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	srv, err := server.New(server.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Pool: pool, Temporal: tc, Location: loc, TaskQueue: queue,
+		Logger: quiet, Pool: pool, Temporal: tc, Location: loc, TaskQueue: queue, Registry: reg,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +69,7 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, url: hs.URL, tokens: map[string]string{}}
+	s := &stack{t: t, url: hs.URL, tokens: map[string]string{}, pool: pool, temporal: tc}
 	for _, u := range users {
 		s.tokens[u.UserID] = u.Token
 	}

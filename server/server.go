@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
@@ -58,7 +59,7 @@ func New(o Options) (*Server, error) {
 	reg := o.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	doc, err := openAPIJSON()
 	if err != nil {
@@ -100,6 +101,27 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
+
+		// Complaints (R3).
+		complaint := s.complaintResource(false)
+		r.With(authorize(only(auth.Agent, auth.Manager, auth.EscalationOfficer))).Method(http.MethodPost, "/complaints", handlerFunc(s.createComplaint))
+		r.With(authorize(only(auth.Manager, auth.EscalationOfficer, auth.HR))).Method(http.MethodGet, "/complaints", handlerFunc(s.listComplaints))
+		r.With(authorize(Access{Roles: []auth.Role{auth.EscalationOfficer, auth.HR}, TeamRoles: []auth.Role{auth.Manager},
+			OwnerRoles: auth.AllRoles, Resource: s.complaintResource(true)})).Method(http.MethodGet, "/complaints/{no}", handlerFunc(s.getComplaint))
+		cmds := s.complaintCommands()
+		assignee := Access{OwnerRoles: auth.AllRoles, Resource: complaint}
+		for _, name := range []string{"contact", "plan", "resolve", "pause", "resume"} {
+			r.With(authorize(assignee)).Method(http.MethodPost, "/complaints/{no}/"+name, cmds[name])
+		}
+		r.With(authorize(Access{Roles: []auth.Role{auth.EscalationOfficer}, TeamRoles: []auth.Role{auth.Manager}, Resource: complaint})).
+			Method(http.MethodPost, "/complaints/{no}/reassign", cmds["reassign"])
+		r.With(authorize(only(auth.EscalationOfficer))).Method(http.MethodPost, "/complaints/{no}/extend", cmds["extend"])
+		customerSide := Access{TeamRoles: []auth.Role{auth.Manager}, OwnerRoles: []auth.Role{auth.Agent}, Resource: complaint}
+		r.With(authorize(customerSide)).Method(http.MethodPost, "/complaints/{no}/reopen", cmds["reopen"])
+		r.With(authorize(customerSide)).Method(http.MethodPost, "/complaints/{no}/survey", cmds["survey"])
+		r.With(authorize(only(auth.EscalationOfficer, auth.Manager))).Method(http.MethodGet, "/escalations", handlerFunc(s.listEscalations))
+		r.With(authorize(Access{Roles: []auth.Role{auth.EscalationOfficer}, OwnerRoles: []auth.Role{auth.Manager}, Resource: s.escalationResource})).
+			Method(http.MethodPost, "/escalations/{id}/ack", handlerFunc(s.ackEscalation))
 
 		// Calendar (R2).
 		r.With(authorize(anyone)).Method(http.MethodGet, "/calendar", handlerFunc(s.listCalendar))

@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
@@ -22,11 +24,26 @@ import (
 	"github.com/acme/aftersales/workflows"
 )
 
+// Deps are what the activities need.
+type Deps struct {
+	Pool *pgxpool.Pool
+	// Registry receives the business metrics; nil records none.
+	Registry prometheus.Registerer
+	// WebhookURL receives warnings and escalations; empty: they are logged.
+	WebhookURL string
+	Logger     *slog.Logger
+}
+
 // New returns a worker on taskQueue with every workflow and activity registered.
-func New(c client.Client, taskQueue string, pool *pgxpool.Pool) sdkworker.Worker {
+func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Complaint, workflow.RegisterOptions{Name: workflows.ComplaintWorkflowType})
-	w.RegisterActivity(activities.New(pool))
+	a := activities.New(d.Pool)
+	a.WebhookURL, a.Logger = d.WebhookURL, d.Logger
+	if d.Registry != nil {
+		a.Metrics = activities.NewMetrics(d.Registry, d.Pool)
+	}
+	w.RegisterActivity(a)
 	return w
 }
 

@@ -124,7 +124,8 @@ type Clock struct {
 }
 
 // Escalation is one escalation of api.md. Its ID is stable:
-// "<complaint_no>/<clock>/<level>" (exactly one per complaint, clock, level).
+// "<complaint_no>.<clock>.<level>" (exactly one per complaint, clock, level);
+// complaint numbers hold no dots, so the ID is one URL path segment.
 type Escalation struct {
 	ID             string     `json:"id"`
 	ComplaintNo    string     `json:"complaint_no"`
@@ -138,7 +139,7 @@ type Escalation struct {
 
 // EscalationID is the stable id of an escalation.
 func EscalationID(complaintNo string, clock ClockName, level int) string {
-	return fmt.Sprintf("%s/%s/%d", complaintNo, clock, level)
+	return fmt.Sprintf("%s.%s.%d", complaintNo, clock, level)
 }
 
 // Event is one entry of the complaint's audit trail (R7).

@@ -5,9 +5,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -51,12 +57,21 @@ func run(ctx context.Context) error {
 		// Not fatal: on a managed cluster an operator registers them (README).
 		log.Warn("custom search attributes not ensured", "error", err)
 	}
-	w := worker.New(tc, cfg.TaskQueue, pool)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	log.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", opts.Namespace)
+	log.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", opts.Namespace, "metrics", cfg.MetricsAddr)
+	// The worker's business metrics (complaint clocks, escalations) on their own listener.
+	metrics := &http.Server{Addr: cfg.MetricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := metrics.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+			log.Error("metrics listener", "error", err)
+		}
+	}()
 	<-ctx.Done()
 	w.Stop()
-	return nil
+	return metrics.Close()
 }

@@ -40,3 +40,14 @@ INSERT INTO user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING;
 
 -- name: CountUsers :one
 SELECT count(*) FROM users;
+
+-- name: GetUserPlacement :one
+-- Where a user sits (R1): their team, its supervisor and department head,
+-- and their roles. Used to assign and escalate complaints.
+SELECT u.id, u.name, u.active, coalesce(u.team_id, '')::text AS team_id,
+       coalesce(t.manager_id, '')::text AS manager_id, coalesce(d.head_id, '')::text AS head_id,
+       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}')::text[] AS roles
+FROM users u
+LEFT JOIN teams t ON t.id = u.team_id
+LEFT JOIN departments d ON d.id = t.department_id
+WHERE u.id = $1;

@@ -1,0 +1,192 @@
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/workflows"
+)
+
+// Metrics are the complaint SLA metrics (R3). Labels are clock names,
+// outcomes and levels only: never complaint numbers or personal data (R7).
+// A nil *Metrics records nothing.
+type Metrics struct {
+	received        prometheus.Counter
+	clocks          *prometheus.CounterVec // clock, outcome = met | breached
+	timeToContact   prometheus.Histogram
+	timeToPlan      prometheus.Histogram
+	timeToResolve   prometheus.Histogram
+	warnings        *prometheus.CounterVec // clock
+	escalations     *prometheus.CounterVec // clock, level
+	openEscalations *openEscalationsCollector
+}
+
+// slaBuckets span the clocks of R3: minutes (a fast first contact) to weeks
+// (7 working days across a holiday such as 国庆节, plus extensions).
+var slaBuckets = []float64{
+	(15 * time.Minute).Seconds(), (30 * time.Minute).Seconds(),
+	(1 * time.Hour).Seconds(), (2 * time.Hour).Seconds(), (4 * time.Hour).Seconds(),
+	(8 * time.Hour).Seconds(), (12 * time.Hour).Seconds(), (18 * time.Hour).Seconds(),
+	(24 * time.Hour).Seconds(), (36 * time.Hour).Seconds(), (48 * time.Hour).Seconds(),
+	(72 * time.Hour).Seconds(), (5 * 24 * time.Hour).Seconds(), (7 * 24 * time.Hour).Seconds(),
+	(10 * 24 * time.Hour).Seconds(), (14 * 24 * time.Hour).Seconds(), (21 * 24 * time.Hour).Seconds(),
+	(30 * 24 * time.Hour).Seconds(),
+}
+
+// NewMetrics creates the metrics and registers them on reg (nil: created but
+// not registered). complaint_open_escalations is read from PostgreSQL at
+// scrape time through pool (nil pool: that gauge is left out).
+func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
+	f := promauto.With(reg)
+	hist := func(name, help string) prometheus.Histogram {
+		return f.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: slaBuckets})
+	}
+	m := &Metrics{
+		received: f.NewCounter(prometheus.CounterOpts{
+			Name: "complaints_received_total", Help: "Complaints received (R3).",
+		}),
+		clocks: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "complaint_clocks_total", Help: "Complaint clocks by outcome: met in time or breached (R3).",
+		}, []string{"clock", "outcome"}),
+		timeToContact: hist("complaint_time_to_contact_seconds", "Time from receipt to first contact with the customer (R3)."),
+		timeToPlan:    hist("complaint_time_to_plan_seconds", "Time from receipt to the initial solution (R3)."),
+		timeToResolve: hist("complaint_time_to_resolve_seconds", "Time from receipt to the first resolution (R3)."),
+		warnings: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "complaint_warnings_total", Help: "Clock warnings sent to assignees (R3).",
+		}, []string{"clock"}),
+		escalations: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "complaint_escalations_total", Help: "Escalations of missed clocks (R3).",
+		}, []string{"clock", "level"}),
+	}
+	if pool != nil {
+		m.openEscalations = &openEscalationsCollector{q: db.New(pool), desc: prometheus.NewDesc(
+			"complaint_open_escalations", "Escalations not yet acknowledged (R3), read from PostgreSQL.", nil, nil)}
+		if reg != nil {
+			reg.MustRegister(m.openEscalations)
+		}
+	}
+	return m
+}
+
+// openEscalationsCollector counts open escalations at scrape time, so every
+// worker and server reports the same number whichever process fired them.
+type openEscalationsCollector struct {
+	q    *db.Queries
+	desc *prometheus.Desc
+}
+
+func (c *openEscalationsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect leaves the gauge out when PostgreSQL does not answer within 2 s:
+// a missing sample is honest, and the rest of the scrape still succeeds.
+func (c *openEscalationsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := c.q.CountOpenEscalations(ctx)
+	if err != nil {
+		slog.Warn("metrics: count open escalations", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
+}
+
+// metEvents maps the event that meets a clock to the clock.
+var metEvents = map[string]workflows.ClockName{
+	"contacted": workflows.ClockContact,
+	"planned":   workflows.ClockPlan,
+	"resolved":  workflows.ClockResolution,
+}
+
+// observe records the metrics of events that were new in this sync. all is
+// every event known (the state's trail and this sync's), so a clock's
+// outcome is counted once: breached at its "breached" event, met at the
+// first event meeting it unless it was breached before; the times to
+// contact, plan and resolve use the first such event only (a resolution
+// after a reopen is not a new time to resolve).
+func (m *Metrics) observe(receivedAt time.Time, fresh []db.InsertComplaintEventsRow, all map[int]workflows.Event) {
+	if m == nil {
+		return
+	}
+	for _, e := range fresh {
+		data := all[int(e.Seq)].Data
+		switch e.Type {
+		case "received":
+			m.received.Inc()
+		case "warning":
+			m.warnings.WithLabelValues(clockOf(data)).Inc()
+		case "breached":
+			m.clocks.WithLabelValues(clockOf(data), "breached").Inc()
+		case "escalated":
+			m.escalations.WithLabelValues(clockOf(data), levelOf(data)).Inc()
+		case "contacted", "planned", "resolved":
+			if earlierEvent(all, int(e.Seq), func(o workflows.Event) bool { return o.Type == e.Type }) {
+				continue
+			}
+			clock := metEvents[e.Type]
+			secs := e.At.Sub(receivedAt).Seconds()
+			switch clock {
+			case workflows.ClockContact:
+				m.timeToContact.Observe(secs)
+			case workflows.ClockPlan:
+				m.timeToPlan.Observe(secs)
+			default:
+				m.timeToResolve.Observe(secs)
+			}
+			if !earlierEvent(all, int(e.Seq), func(o workflows.Event) bool {
+				return o.Type == "breached" && clockOf(o.Data) == string(clock)
+			}) {
+				m.clocks.WithLabelValues(string(clock), "met").Inc()
+			}
+		}
+	}
+}
+
+// earlierEvent reports an event before seq matching match.
+func earlierEvent(all map[int]workflows.Event, seq int, match func(workflows.Event) bool) bool {
+	for s, o := range all {
+		if s < seq && match(o) {
+			return true
+		}
+	}
+	return false
+}
+
+// clockOf reads an event's "clock" datum, restricted to the known clock
+// names so a label can never carry anything else.
+func clockOf(data map[string]any) string {
+	s, _ := data["clock"].(string)
+	for _, c := range workflows.Clocks {
+		if s == string(c) {
+			return s
+		}
+	}
+	return "unknown"
+}
+
+// levelOf reads an event's "level" datum: an int in the workflow, a
+// float64 once it has been through JSON (Temporal's payloads). Only 1 and 2
+// exist (R3).
+func levelOf(data map[string]any) string {
+	var n float64
+	switch v := data["level"].(type) {
+	case int:
+		n = float64(v)
+	case int32:
+		n = float64(v)
+	case int64:
+		n = float64(v)
+	case float64:
+		n = v
+	}
+	if n == 1 || n == 2 {
+		return strconv.Itoa(int(n))
+	}
+	return "unknown"
+}

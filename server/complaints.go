@@ -1,0 +1,665 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/acme/aftersales/auth"
+	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/workflows"
+)
+
+// complaintNoPattern keeps complaint numbers URL- and ID-safe (no dots: the
+// escalation id is "<no>.<clock>.<level>").
+var complaintNoPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
+
+// maxBackdate bounds a back-dated received_at: older complaints belong in a
+// data migration, not the live SLA process.
+const maxBackdate = 90 * 24 * time.Hour
+
+type customerBody struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+type createComplaintRequest struct {
+	ComplaintNo string       `json:"complaint_no"`
+	Customer    customerBody `json:"customer"`
+	Product     string       `json:"product"`
+	Category    string       `json:"category"`
+	Description string       `json:"description"`
+	AssigneeID  string       `json:"assignee_id"`
+	ReceivedAt  *time.Time   `json:"received_at"`
+}
+
+func textField(errs fieldErrors, name, v string, max int) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		errs.add(name, "required")
+	case len(v) > max:
+		errs.add(name, fmt.Sprintf("at most %d bytes", max))
+	}
+	return v
+}
+
+// POST /api/v1/complaints: create, idempotent on complaint_no (api.md).
+//
+// The intake row (with the customer's personal data, R7) is written first,
+// then the workflow is started with an ID derived from the number and
+// "use existing" on conflict. A retry of a create that failed between the
+// two therefore completes it instead of duplicating anything.
+func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
+	var req createComplaintRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	errs := fieldErrors{}
+	if !complaintNoPattern.MatchString(req.ComplaintNo) {
+		errs.add("complaint_no", "required: 1-64 letters, digits, - or _, starting with a letter or digit")
+	}
+	req.Customer.Name = textField(errs, "customer.name", req.Customer.Name, 200)
+	req.Customer.Phone = strings.TrimSpace(req.Customer.Phone)
+	if !phonePattern.MatchString(req.Customer.Phone) {
+		errs.add("customer.phone", "required: 5-20 digits, spaces or dashes, optionally after +")
+	}
+	req.Product = textField(errs, "product", req.Product, 200)
+	req.Category = textField(errs, "category", req.Category, 100)
+	req.Description = textField(errs, "description", req.Description, 4000)
+	now := time.Now()
+	receivedAt := now
+	if req.ReceivedAt != nil {
+		receivedAt = *req.ReceivedAt
+		switch {
+		case receivedAt.After(now.Add(time.Minute)): // a minute of clock skew
+			errs.add("received_at", "must not be in the future")
+		case receivedAt.Before(now.Add(-maxBackdate)):
+			errs.add("received_at", "must be within the last 90 days")
+		}
+	}
+	assignee := s.placeAgent(r.Context(), errs, "assignee_id", req.AssigneeID)
+	if err := errs.err(); err != nil {
+		return err
+	}
+	hash := requestHash(req)
+
+	_, err := s.q.InsertComplaintIntake(r.Context(), db.InsertComplaintIntakeParams{
+		ComplaintNo: req.ComplaintNo, RequestHash: hash[:], CustomerName: req.Customer.Name, CustomerPhone: req.Customer.Phone,
+		Product: req.Product, Category: req.Category, Description: req.Description,
+		AssigneeID: assignee.ID, TeamID: assignee.TeamID, ReceivedAt: receivedAt, CreatedBy: principal(r).UserID,
+	})
+	created := err == nil
+	if errors.Is(err, pgx.ErrNoRows) {
+		existing, err := s.q.GetComplaintIntake(r.Context(), req.ComplaintNo)
+		if err != nil {
+			return err
+		}
+		if string(existing.RequestHash) != string(hash[:]) {
+			return &apiError{Status: http.StatusConflict, Code: "complaint_exists",
+				Message: "complaint " + req.ComplaintNo + " already exists with a different body"}
+		}
+		receivedAt = existing.ReceivedAt // the stored instant (received_at may have defaulted to "now")
+	} else if err != nil {
+		return err
+	}
+	overrides, err := s.q.CalendarOverrides(r.Context())
+	if err != nil {
+		return err
+	}
+	in := workflows.ComplaintInput{
+		ComplaintNo: req.ComplaintNo, AssigneeID: assignee.ID, TeamID: assignee.TeamID,
+		ManagerID: assignee.ManagerID, HeadID: assignee.HeadID, ReceivedAt: receivedAt,
+		CreatedBy: principal(r).UserID, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
+	}
+	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
+		ID:                       workflows.ComplaintWorkflowID(req.ComplaintNo),
+		TaskQueue:                s.queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A closed complaint is never started again under the same number.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.ComplaintWorkflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start complaint workflow: %w", err)
+	}
+	st, err := s.complaintState(r.Context(), req.ComplaintNo)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, st)
+	return nil
+}
+
+// requestHash fingerprints a create body for idempotency: the same number
+// with the same body is a retry, with another body a conflict.
+func requestHash(req createComplaintRequest) [32]byte {
+	b, _ := json.Marshal(req)
+	return sha256.Sum256(b)
+}
+
+// placeAgent looks up an assignee: an active agent with a team.
+func (s *Server) placeAgent(ctx context.Context, errs fieldErrors, field, id string) db.GetUserPlacementRow {
+	if strings.TrimSpace(id) == "" {
+		errs.add(field, "required")
+		return db.GetUserPlacementRow{}
+	}
+	u, err := s.q.GetUserPlacement(ctx, id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active):
+		errs.add(field, "no such active user")
+	case err != nil:
+		errs.add(field, "could not be checked, try again")
+		s.log.ErrorContext(ctx, "look up assignee", "error", err)
+	case !auth.Principal{Roles: roles(u.Roles)}.Has(auth.Agent):
+		errs.add(field, "must be an agent (R3: a complaint is assigned to one agent)")
+	case u.TeamID == "":
+		errs.add(field, "the agent has no team")
+	}
+	return u
+}
+
+func roles(rs []string) []auth.Role {
+	out := make([]auth.Role, len(rs))
+	for i, r := range rs {
+		out[i] = auth.Role(r)
+	}
+	return out
+}
+
+// complaintState queries the workflow for the live state (api.md's GET),
+// with remaining_seconds as of now and acknowledgements from PostgreSQL.
+func (s *Server) complaintState(ctx context.Context, no string) (workflows.ComplaintState, error) {
+	var st workflows.ComplaintState
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.ComplaintWorkflowID(no), "", workflows.QueryState)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return st, s.missingComplaint(ctx, no)
+	}
+	if err != nil {
+		return st, fmt.Errorf("query complaint %s: %w", no, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, err
+	}
+	return st, s.finishState(ctx, &st)
+}
+
+// finishState adds what the workflow does not track: acknowledgements are
+// recorded in PostgreSQL by the escalations endpoint.
+func (s *Server) finishState(ctx context.Context, st *workflows.ComplaintState) error {
+	st.Refresh(time.Now())
+	localize(st, s.loc)
+	for i, e := range st.Escalations {
+		row, err := s.q.GetEscalation(ctx, e.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // not yet written by the sync activity
+		}
+		if err != nil {
+			return err
+		}
+		st.Escalations[i].AcknowledgedAt, st.Escalations[i].AcknowledgedBy = row.AcknowledgedAt, row.AcknowledgedBy
+	}
+	if st.Events == nil {
+		st.Events = []workflows.Event{}
+	}
+	if st.Escalations == nil {
+		st.Escalations = []workflows.Escalation{}
+	}
+	return nil
+}
+
+// missingComplaint explains a workflow Temporal does not know: 404 for an
+// unknown number; for a known one, its workflow has ended (closed, and past
+// the namespace's retention), so it takes no more commands.
+func (s *Server) missingComplaint(ctx context.Context, no string) error {
+	if _, err := s.q.GetComplaintIntake(ctx, no); errors.Is(err, pgx.ErrNoRows) {
+		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such complaint"}
+	} else if err != nil {
+		return err
+	}
+	return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "the complaint is closed"}
+}
+
+// localize shows every instant of st in the calendar's zone (api.md: RFC
+// 3339 with offset), whatever zone the client sent.
+func localize(st *workflows.ComplaintState, loc *time.Location) {
+	in := func(t *time.Time) {
+		if t != nil && !t.IsZero() {
+			*t = t.In(loc)
+		}
+	}
+	in(&st.ReceivedAt)
+	in(st.ResolvedAt)
+	in(st.NextDueAt)
+	in(&st.AsOf)
+	for i := range st.Clocks {
+		c := &st.Clocks[i]
+		in(&c.DueAt)
+		in(c.MetAt)
+		in(c.PausedAt)
+		in(c.WarnedAt)
+	}
+	for i := range st.Escalations {
+		in(&st.Escalations[i].EscalatedAt)
+		in(st.Escalations[i].AcknowledgedAt)
+	}
+	for i := range st.Events {
+		in(&st.Events[i].At)
+	}
+}
+
+// complaintResource loads who a complaint belongs to, for Access rules: its
+// team, and as owners the assignee (and, for reading, its creator).
+func (s *Server) complaintResource(withCreator bool) func(*http.Request) (Resource, error) {
+	return func(r *http.Request) (Resource, error) {
+		c, err := s.q.GetComplaintIntake(r.Context(), chi.URLParam(r, "no"))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Resource{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such complaint"}
+		}
+		if err != nil {
+			return Resource{}, err
+		}
+		res := Resource{TeamIDs: []string{c.TeamID}, OwnerIDs: []string{c.AssigneeID}}
+		if withCreator {
+			res.OwnerIDs = append(res.OwnerIDs, c.CreatedBy)
+		}
+		return res, nil
+	}
+}
+
+// GET /api/v1/complaints/{no}: the live state.
+func (s *Server) getComplaint(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.complaintState(r.Context(), chi.URLParam(r, "no"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// command sends an Update to the complaint's workflow and answers with the
+// new state. A validator's rejection is 409 (the state forbids it) or 400;
+// a closed complaint's workflow has ended, so any command is 409.
+func (s *Server) command(w http.ResponseWriter, r *http.Request, update string, arg any) error {
+	no := chi.URLParam(r, "no")
+	h, err := s.temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID: workflows.ComplaintWorkflowID(no), UpdateName: update, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var st workflows.ComplaintState
+	if err == nil {
+		err = h.Get(r.Context(), &st)
+	}
+	var notFound *serviceerror.NotFound
+	switch {
+	case workflows.IsRejection(err, workflows.ErrConflict):
+		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: rejectionMessage(err)}
+	case workflows.IsRejection(err, workflows.ErrInvalidInput):
+		return badRequest(map[string]string{"body": rejectionMessage(err)})
+	case errors.As(err, &notFound):
+		return s.missingComplaint(r.Context(), no)
+	case err != nil:
+		return fmt.Errorf("%s complaint %s: %w", update, no, err)
+	}
+	if err := s.finishState(r.Context(), &st); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// rejectionMessage is the validator's own message, without the SDK's wrapping.
+func rejectionMessage(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, " (type: "); i > 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+// commandBody decodes and checks a command body, then sends the update.
+// check fills the actor and reports field problems.
+func commandHandler[T any](s *Server, update string, check func(r *http.Request, in *T, errs fieldErrors)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in T
+		if r.ContentLength != 0 {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+			if err != nil {
+				return badRequest(map[string]string{"body": "could not be read"})
+			}
+			// The actor is the authenticated caller, never input (R1, R7).
+			var top map[string]json.RawMessage
+			if json.Unmarshal(body, &top) == nil {
+				if _, ok := top["actor"]; ok {
+					return badRequest(map[string]string{"actor": "unknown field: the actor is the caller"})
+				}
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if err := decodeJSON(w, r, &in); err != nil {
+				return err
+			}
+		}
+		errs := fieldErrors{}
+		check(r, &in, errs)
+		if err := errs.err(); err != nil {
+			return err
+		}
+		return s.command(w, r, update, in)
+	}
+}
+
+func (s *Server) complaintCommands() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"contact": commandHandler(s, workflows.UpdateContact, func(r *http.Request, in *workflows.ContactInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Note = textField(errs, "note", in.Note, 2000)
+			if in.ContactedAt != nil && in.ContactedAt.After(time.Now().Add(time.Minute)) {
+				errs.add("contacted_at", "must not be in the future")
+			}
+		}),
+		"plan": commandHandler(s, workflows.UpdatePlan, func(r *http.Request, in *workflows.PlanInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Plan = textField(errs, "plan", in.Plan, 4000)
+		}),
+		"resolve": commandHandler(s, workflows.UpdateResolve, func(r *http.Request, in *workflows.ResolveInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Resolution = textField(errs, "resolution", in.Resolution, 4000)
+		}),
+		"pause": commandHandler(s, workflows.UpdatePause, func(r *http.Request, in *workflows.PauseInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Reason = textField(errs, "reason", in.Reason, 2000)
+		}),
+		"resume": commandHandler(s, workflows.UpdateResume, func(r *http.Request, in *workflows.ResumeInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+		}),
+		"reassign": commandHandler(s, workflows.UpdateReassign, func(r *http.Request, in *workflows.ReassignInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Reason = textField(errs, "reason", in.Reason, 2000)
+			u := s.placeAgent(r.Context(), errs, "assignee_id", in.AssigneeID)
+			in.TeamID, in.ManagerID, in.HeadID = u.TeamID, u.ManagerID, u.HeadID
+		}),
+		"extend": commandHandler(s, workflows.UpdateExtend, func(r *http.Request, in *workflows.ExtendInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Reason = textField(errs, "reason", in.Reason, 2000)
+			switch in.Clock {
+			case workflows.ClockContact, workflows.ClockPlan, workflows.ClockResolution:
+			default:
+				errs.add("clock", "must be contact, plan or resolution")
+			}
+			if in.DueAt.IsZero() {
+				errs.add("due_at", "required, an RFC 3339 instant")
+			}
+		}),
+		"reopen": commandHandler(s, workflows.UpdateReopen, func(r *http.Request, in *workflows.ReopenInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Reason = textField(errs, "reason", in.Reason, 2000)
+		}),
+		"survey": commandHandler(s, workflows.UpdateSurvey, func(r *http.Request, in *workflows.SurveyInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			if field, bad := in.Ratings.Invalid(); bad {
+				errs.add("ratings."+field, "required, 1 (very dissatisfied) to 5 (very satisfied)")
+			}
+			if in.SurveyedAt != nil && in.SurveyedAt.After(time.Now().Add(time.Minute)) {
+				errs.add("surveyed_at", "must not be in the future")
+			}
+		}),
+	}
+}
+
+// complaintItem is a complaint of GET /complaints, from the read model.
+type complaintItem struct {
+	ComplaintNo  string            `json:"complaint_no"`
+	Status       string            `json:"status"`
+	AssigneeID   string            `json:"assignee_id"`
+	TeamID       string            `json:"team_id"`
+	ReceivedAt   time.Time         `json:"received_at"`
+	ResolvedAt   *time.Time        `json:"resolved_at"`
+	FirstTimeFix bool              `json:"first_time_fix"`
+	Breached     bool              `json:"breached"`
+	NextDueAt    *time.Time        `json:"next_due_at"`
+	Clocks       []workflows.Clock `json:"clocks"`
+}
+
+type complaintCursor struct {
+	ReceivedAt time.Time `json:"r"`
+	No         string    `json:"n"`
+}
+
+// GET /api/v1/complaints: exact lists from the read model. A manager sees
+// only the teams they manage (R7).
+func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	errs := fieldErrors{}
+	pg := parsePage(q, errs)
+	p := db.ListComplaintsParams{RowLimit: int32(pg.limit + 1)}
+	if v := q.Get("status"); v != "" {
+		switch workflows.ComplaintStatus(v) {
+		case workflows.StatusOpen, workflows.StatusResolved, workflows.StatusReopened, workflows.StatusClosed:
+			p.Status = &v
+		default:
+			errs.add("status", "must be open, resolved, reopened or closed")
+		}
+	}
+	if v := q.Get("assignee_id"); v != "" {
+		p.AssigneeID = &v
+	}
+	if v := q.Get("team_id"); v != "" {
+		p.TeamID = &v
+	}
+	if v := q.Get("breached"); v != "" {
+		b := v == "true"
+		if v != "true" && v != "false" {
+			errs.add("breached", "must be true or false")
+		}
+		p.Breached = &b
+	}
+	if v := q.Get("due_before"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			errs.add("due_before", "must be an RFC 3339 instant with offset")
+		}
+		p.DueBefore = &t
+	}
+	var cur complaintCursor
+	if pg.decodeCursor(&cur, errs) {
+		p.AfterReceivedAt, p.AfterNo = &cur.ReceivedAt, &cur.No
+	}
+	if err := errs.err(); err != nil {
+		return err
+	}
+	if me := principal(r); !me.Has(auth.HR, auth.EscalationOfficer) {
+		p.TeamIds = append([]string{}, me.ManagedTeams...)
+	}
+	rows, err := s.q.ListComplaints(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := listResponse[complaintItem]{Items: []complaintItem{}}
+	now := time.Now()
+	for i, c := range rows {
+		if i == pg.limit {
+			next := encodeCursor(complaintCursor{ReceivedAt: rows[i-1].ReceivedAt, No: rows[i-1].ComplaintNo})
+			out.Next = &next
+			break
+		}
+		item := complaintItem{
+			ComplaintNo: c.ComplaintNo, Status: c.Status, AssigneeID: c.AssigneeID, TeamID: c.TeamID,
+			ReceivedAt: c.ReceivedAt.In(s.loc), ResolvedAt: c.ResolvedAt, FirstTimeFix: c.FirstTimeFix,
+			Breached: c.Breached, NextDueAt: c.NextDueAt,
+		}
+		for _, k := range []struct {
+			name     workflows.ClockName
+			due, met *time.Time
+			paused   bool
+		}{
+			{workflows.ClockContact, c.ContactDueAt, c.ContactMetAt, false},
+			{workflows.ClockPlan, c.PlanDueAt, c.PlanMetAt, false},
+			{workflows.ClockResolution, c.ResolutionDueAt, c.ResolutionMetAt, c.ResolutionPaused},
+		} {
+			if k.due == nil {
+				continue
+			}
+			clk := workflows.Clock{Name: k.name, DueAt: k.due.In(s.loc), MetAt: k.met, Paused: k.paused}
+			clk.Breached = (k.met != nil && !k.met.Before(*k.due)) || (k.met == nil && !now.Before(*k.due))
+			if k.met != nil {
+				clk.RemainingSeconds = int64(k.due.Sub(*k.met) / time.Second)
+			} else {
+				clk.RemainingSeconds = int64(k.due.Sub(now) / time.Second)
+			}
+			item.Clocks = append(item.Clocks, clk)
+		}
+		out.Items = append(out.Items, item)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// escalationItem is an escalation of api.md.
+type escalationItem struct {
+	workflows.Escalation
+	AckNote    *string `json:"ack_note,omitempty"`
+	TeamID     string  `json:"team_id"`
+	AssigneeID string  `json:"assignee_id"`
+}
+
+type escalationCursor struct {
+	At time.Time `json:"a"`
+	ID string    `json:"i"`
+}
+
+// GET /api/v1/escalations: open escalations oldest first (?open=false: all).
+// A manager sees their teams' and those escalated to them.
+func (s *Server) listEscalations(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	errs := fieldErrors{}
+	pg := parsePage(q, errs)
+	p := db.ListEscalationsParams{OpenOnly: true, RowLimit: int32(pg.limit + 1)}
+	switch q.Get("open") {
+	case "", "true":
+	case "false":
+		p.OpenOnly = false
+	default:
+		errs.add("open", "must be true or false")
+	}
+	var cur escalationCursor
+	if pg.decodeCursor(&cur, errs) {
+		p.AfterEscalatedAt, p.AfterID = &cur.At, &cur.ID
+	}
+	if err := errs.err(); err != nil {
+		return err
+	}
+	if me := principal(r); !me.Has(auth.EscalationOfficer) {
+		p.TeamIds = append([]string{}, me.ManagedTeams...)
+		p.Recipient = &me.UserID
+	}
+	rows, err := s.q.ListEscalations(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := listResponse[escalationItem]{Items: []escalationItem{}}
+	for i, e := range rows {
+		if i == pg.limit {
+			next := encodeCursor(escalationCursor{At: rows[i-1].EscalatedAt, ID: rows[i-1].ID})
+			out.Next = &next
+			break
+		}
+		out.Items = append(out.Items, escalationRow(e).toItem(s.loc))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type escalationRow db.GetEscalationRow
+
+func (e escalationRow) toItem(loc *time.Location) escalationItem {
+	return escalationItem{
+		Escalation: workflows.Escalation{
+			ID: e.ID, ComplaintNo: e.ComplaintNo, Clock: workflows.ClockName(e.Clock), Level: int(e.Level),
+			EscalatedAt: e.EscalatedAt.In(loc), EscalatedTo: e.EscalatedTo, AcknowledgedAt: e.AcknowledgedAt, AcknowledgedBy: e.AcknowledgedBy,
+		},
+		AckNote: e.AckNote, TeamID: e.TeamID, AssigneeID: e.AssigneeID,
+	}
+}
+
+// escalationResource: an escalation's complaint team, and as owners the
+// people it was escalated to (api.md: "the manager escalated to").
+func (s *Server) escalationResource(r *http.Request) (Resource, error) {
+	e, err := s.q.GetEscalation(r.Context(), chi.URLParam(r, "id"))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Resource{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such escalation"}
+	}
+	if err != nil {
+		return Resource{}, err
+	}
+	return Resource{OwnerIDs: e.EscalatedTo}, nil
+}
+
+type ackRequest struct {
+	Note string `json:"note"`
+}
+
+// POST /api/v1/escalations/{id}/ack: once; a second acknowledgement is 409
+// and leaves the first as it was.
+func (s *Server) ackEscalation(w http.ResponseWriter, r *http.Request) error {
+	var req ackRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &req); err != nil {
+			return err
+		}
+	}
+	errs := fieldErrors{}
+	if len(req.Note) > 2000 {
+		errs.add("note", "at most 2000 bytes")
+	}
+	if err := errs.err(); err != nil {
+		return err
+	}
+	id, me := chi.URLParam(r, "id"), principal(r).UserID
+	note := strings.TrimSpace(req.Note)
+	_, err := s.q.AckEscalation(r.Context(), db.AckEscalationParams{ID: id, AcknowledgedBy: &me, AckNote: &note})
+	if errors.Is(err, pgx.ErrNoRows) {
+		e, gerr := s.q.GetEscalation(r.Context(), id)
+		if gerr != nil {
+			return gerr
+		}
+		return &apiError{Status: http.StatusConflict, Code: "already_acknowledged",
+			Message: fmt.Sprintf("acknowledged by %s at %s", deref(e.AcknowledgedBy), e.AcknowledgedAt.In(s.loc).Format(time.RFC3339))}
+	}
+	if err != nil {
+		return err
+	}
+	e, err := s.q.GetEscalation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, escalationRow(e).toItem(s.loc))
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
