@@ -111,6 +111,60 @@ func (q *Queries) GetComplaintIntake(ctx context.Context, complaintNo string) (G
 	return i, err
 }
 
+const getComplaintReadModel = `-- name: GetComplaintReadModel :one
+SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
+       breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
+       resolution_due_at, resolution_met_at, resolution_paused, updated_at
+FROM complaints WHERE complaint_no = $1
+`
+
+type GetComplaintReadModelRow struct {
+	ComplaintNo      string
+	Status           string
+	AssigneeID       string
+	TeamID           string
+	ReceivedAt       time.Time
+	ResolvedAt       *time.Time
+	FirstTimeFix     bool
+	Breached         bool
+	NextDueAt        *time.Time
+	ContactDueAt     *time.Time
+	ContactMetAt     *time.Time
+	PlanDueAt        *time.Time
+	PlanMetAt        *time.Time
+	ResolutionDueAt  *time.Time
+	ResolutionMetAt  *time.Time
+	ResolutionPaused bool
+	UpdatedAt        time.Time
+}
+
+// A closed complaint whose workflow history is past retention is answered
+// from here. No personal data.
+func (q *Queries) GetComplaintReadModel(ctx context.Context, complaintNo string) (GetComplaintReadModelRow, error) {
+	row := q.db.QueryRow(ctx, getComplaintReadModel, complaintNo)
+	var i GetComplaintReadModelRow
+	err := row.Scan(
+		&i.ComplaintNo,
+		&i.Status,
+		&i.AssigneeID,
+		&i.TeamID,
+		&i.ReceivedAt,
+		&i.ResolvedAt,
+		&i.FirstTimeFix,
+		&i.Breached,
+		&i.NextDueAt,
+		&i.ContactDueAt,
+		&i.ContactMetAt,
+		&i.PlanDueAt,
+		&i.PlanMetAt,
+		&i.ResolutionDueAt,
+		&i.ResolutionMetAt,
+		&i.ResolutionPaused,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const getDeductionByComplaint = `-- name: GetDeductionByComplaint :one
 SELECT id, employee_id, reason_code, points, status, occurred_at, note, source_complaint_no, proposed_by, created_at, decided_by, decided_at, decision_note FROM deductions WHERE source_complaint_no = $1::text
 `
@@ -396,6 +450,41 @@ func (q *Queries) InsertSurvey(ctx context.Context, arg InsertSurveyParams) (int
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const listComplaintEscalations = `-- name: ListComplaintEscalations :many
+SELECT id, complaint_no, clock, level, escalated_at, escalated_to, acknowledged_at, acknowledged_by, ack_note
+FROM escalations WHERE complaint_no = $1 ORDER BY escalated_at, id
+`
+
+func (q *Queries) ListComplaintEscalations(ctx context.Context, complaintNo string) ([]Escalation, error) {
+	rows, err := q.db.Query(ctx, listComplaintEscalations, complaintNo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Escalation{}
+	for rows.Next() {
+		var i Escalation
+		if err := rows.Scan(
+			&i.ID,
+			&i.ComplaintNo,
+			&i.Clock,
+			&i.Level,
+			&i.EscalatedAt,
+			&i.EscalatedTo,
+			&i.AcknowledgedAt,
+			&i.AcknowledgedBy,
+			&i.AckNote,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listComplaintEvents = `-- name: ListComplaintEvents :many

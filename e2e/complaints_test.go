@@ -227,3 +227,37 @@ func TestR3_ComplaintAccessAndBadInput(t *testing.T) {
 		t.Errorf("new assignee: %d %s", r.status, r.raw)
 	}
 }
+
+// A closed complaint whose workflow is past Temporal's retention is still
+// answered, from the read model; a create retry does not restart it.
+func TestR7_ArchivedComplaintFromReadModel(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	// What a long-closed complaint leaves behind: intake, read model, trail.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO complaints (complaint_no, request_hash, customer_name, customer_phone, product, category,
+		description, assignee_id, team_id, received_at, created_by, status, resolved_at, contact_due_at, contact_met_at, last_seq)
+		VALUES ('C-OLD', sha256('other'), 'n', '123456', 'p', 'c', 'd', 'agent1', 'team-a', now() - interval '60 days', 'agent1', 'closed',
+		        now() - interval '59 days', now() - interval '59 days', now() - interval '59 days 12 hours', 2)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO complaint_events (complaint_no, seq, type, actor_id, at, reason) VALUES
+		('C-OLD', 1, 'received', 'agent1', now() - interval '60 days', ''), ('C-OLD', 2, 'closed', 'system', now() - interval '29 days', 'reopen window ended')`); err != nil {
+		t.Fatal(err)
+	}
+	r := s.call("hr1", "GET", "/api/v1/complaints/C-OLD", nil)
+	if r.status != 200 || r.body["status"] != "closed" || len(r.body["events"].([]any)) != 2 {
+		t.Fatalf("archived GET: %d %s", r.status, r.raw)
+	}
+	if r := s.call("agent1", "POST", "/api/v1/complaints/C-OLD/contact", map[string]any{"note": "n"}); r.status != http.StatusConflict {
+		t.Errorf("command on a closed complaint: %d %s", r.status, r.raw)
+	}
+	if r := s.call("officer1", "POST", "/api/v1/escalations/nope.contact.1/ack", nil); r.status != http.StatusNotFound {
+		t.Errorf("ack of an unknown escalation: %d %s", r.status, r.raw)
+	}
+	if r := s.call("officer1", "POST", "/api/v1/complaints", complaintBody("C-301")); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	if r := s.call("officer1", "POST", "/api/v1/complaints/C-301/reassign", map[string]any{"assignee_id": "agent2", "reason": "r", "team_id": "team-a"}); r.status != 400 || r.fields()["team_id"] == nil {
+		t.Errorf("reassign with a server-set field: %d %s", r.status, r.raw)
+	}
+}

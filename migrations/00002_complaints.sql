@@ -72,7 +72,7 @@ CREATE TRIGGER complaint_events_append_only BEFORE UPDATE OR DELETE ON complaint
 -- R3: each escalation fires exactly once per complaint, clock and level (the
 -- UNIQUE constraint), and stays open until acknowledged.
 CREATE TABLE escalations (
-    id              text PRIMARY KEY, -- workflows.EscalationID: "<complaint_no>/<clock>/<level>"
+    id              text PRIMARY KEY, -- workflows.EscalationID: "<complaint_no>.<clock>.<level>"
     complaint_no    text NOT NULL REFERENCES complaints (complaint_no),
     clock           text NOT NULL CHECK (clock IN ('contact', 'plan', 'resolution')),
     level           integer NOT NULL CHECK (level IN (1, 2)),

@@ -28,6 +28,8 @@ import (
 // escalation id is "<no>.<clock>.<level>").
 var complaintNoPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
+var fieldName = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)?$`)
+
 var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
 
 // maxBackdate bounds a back-dated received_at: older complaints belong in a
@@ -95,29 +97,65 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	assignee := s.placeAgent(r.Context(), errs, "assignee_id", req.AssigneeID)
-	if err := errs.err(); err != nil {
-		return err
-	}
 	hash := requestHash(req)
 
-	_, err := s.q.InsertComplaintIntake(r.Context(), db.InsertComplaintIntakeParams{
-		ComplaintNo: req.ComplaintNo, RequestHash: hash[:], CustomerName: req.Customer.Name, CustomerPhone: req.Customer.Phone,
-		Product: req.Product, Category: req.Category, Description: req.Description,
-		AssigneeID: assignee.ID, TeamID: assignee.TeamID, ReceivedAt: receivedAt, CreatedBy: principal(r).UserID,
-	})
-	created := err == nil
-	if errors.Is(err, pgx.ErrNoRows) {
-		existing, err := s.q.GetComplaintIntake(r.Context(), req.ComplaintNo)
-		if err != nil {
+	// A retry of an accepted create is answered from what exists, even if
+	// the body would no longer pass (say, received_at is now over 90 days old).
+	var existing *db.GetComplaintIntakeRow
+	if complaintNoPattern.MatchString(req.ComplaintNo) {
+		e, err := s.q.GetComplaintIntake(r.Context(), req.ComplaintNo)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		if err == nil {
+			existing = &e
+		}
+	}
+	if existing == nil || string(existing.RequestHash) != string(hash[:]) {
+		if err := errs.err(); err != nil {
+			return err
+		}
+	}
+	created := false
+	if existing == nil {
+		_, err := s.q.InsertComplaintIntake(r.Context(), db.InsertComplaintIntakeParams{
+			ComplaintNo: req.ComplaintNo, RequestHash: hash[:], CustomerName: req.Customer.Name, CustomerPhone: req.Customer.Phone,
+			Product: req.Product, Category: req.Category, Description: req.Description,
+			AssigneeID: assignee.ID, TeamID: assignee.TeamID, ReceivedAt: receivedAt, CreatedBy: principal(r).UserID,
+		})
+		switch {
+		case err == nil:
+			created = true
+		case errors.Is(err, pgx.ErrNoRows): // a concurrent create won the race
+			e, err := s.q.GetComplaintIntake(r.Context(), req.ComplaintNo)
+			if err != nil {
+				return err
+			}
+			existing = &e
+		default:
+			return err
+		}
+	}
+	if existing != nil {
 		if string(existing.RequestHash) != string(hash[:]) {
 			return &apiError{Status: http.StatusConflict, Code: "complaint_exists",
 				Message: "complaint " + req.ComplaintNo + " already exists with a different body"}
 		}
-		receivedAt = existing.ReceivedAt // the stored instant (received_at may have defaulted to "now")
-	} else if err != nil {
-		return err
+		if existing.Status == string(workflows.StatusClosed) {
+			// Closed: never start it again; answer with what it was.
+			st, err := s.complaintState(r.Context(), req.ComplaintNo)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, st)
+			return nil
+		}
+	}
+	createdBy := principal(r).UserID
+	if existing != nil {
+		// What was stored: received_at may have defaulted to "now", and the
+		// workflow (if a failure kept it from starting) belongs to the creator.
+		receivedAt, createdBy = existing.ReceivedAt, existing.CreatedBy
 	}
 	overrides, err := s.q.CalendarOverrides(r.Context())
 	if err != nil {
@@ -126,7 +164,7 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 	in := workflows.ComplaintInput{
 		ComplaintNo: req.ComplaintNo, AssigneeID: assignee.ID, TeamID: assignee.TeamID,
 		ManagerID: assignee.ManagerID, HeadID: assignee.HeadID, ReceivedAt: receivedAt,
-		CreatedBy: principal(r).UserID, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
+		CreatedBy: createdBy, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
 	}
 	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID:                       workflows.ComplaintWorkflowID(req.ComplaintNo),
@@ -194,7 +232,7 @@ func (s *Server) complaintState(ctx context.Context, no string) (workflows.Compl
 	v, err := s.temporal.QueryWorkflow(ctx, workflows.ComplaintWorkflowID(no), "", workflows.QueryState)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		return st, s.missingComplaint(ctx, no)
+		return s.archivedState(ctx, no)
 	}
 	if err != nil {
 		return st, fmt.Errorf("query complaint %s: %w", no, err)
@@ -227,6 +265,46 @@ func (s *Server) finishState(ctx context.Context, st *workflows.ComplaintState) 
 		st.Escalations = []workflows.Escalation{}
 	}
 	return nil
+}
+
+// archivedState answers for a complaint Temporal no longer has (closed, and
+// past the namespace's retention) from the read model, which keeps the
+// same facts: clocks, escalations and the whole audit trail (R7).
+func (s *Server) archivedState(ctx context.Context, no string) (workflows.ComplaintState, error) {
+	var st workflows.ComplaintState
+	row, err := s.q.GetComplaintReadModel(ctx, no)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such complaint"}
+	}
+	if err != nil {
+		return st, err
+	}
+	sum := s.summaryOf(db.ListComplaintsRow(row), time.Now())
+	st = workflows.ComplaintState{
+		ComplaintNo: sum.ComplaintNo, Status: workflows.ComplaintStatus(sum.Status), AssigneeID: sum.AssigneeID, TeamID: sum.TeamID,
+		ReceivedAt: sum.ReceivedAt, ResolvedAt: sum.ResolvedAt, FirstTimeFix: sum.FirstTimeFix, Clocks: sum.Clocks,
+		NextDueAt: sum.NextDueAt, AsOf: time.Now().In(s.loc), Escalations: []workflows.Escalation{}, Events: []workflows.Event{},
+	}
+	escs, err := s.q.ListComplaintEscalations(ctx, no)
+	if err != nil {
+		return st, err
+	}
+	for _, e := range escs {
+		st.Escalations = append(st.Escalations, escalationRow{ID: e.ID, ComplaintNo: e.ComplaintNo, Clock: e.Clock, Level: e.Level,
+			EscalatedAt: e.EscalatedAt, EscalatedTo: e.EscalatedTo, AcknowledgedAt: e.AcknowledgedAt, AcknowledgedBy: e.AcknowledgedBy}.toItem(s.loc).Escalation)
+	}
+	events, err := s.q.ListComplaintEvents(ctx, no)
+	if err != nil {
+		return st, err
+	}
+	for _, e := range events {
+		ev := workflows.Event{Seq: int(e.Seq), Type: e.Type, ActorID: e.ActorID, At: e.At.In(s.loc), Reason: e.Reason}
+		if len(e.Data) > 0 {
+			_ = json.Unmarshal(e.Data, &ev.Data)
+		}
+		st.Events = append(st.Events, ev)
+	}
+	return st, nil
 }
 
 // missingComplaint explains a workflow Temporal does not know: 404 for an
@@ -316,7 +394,13 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, update string, 
 	case workflows.IsRejection(err, workflows.ErrConflict):
 		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: rejectionMessage(err)}
 	case workflows.IsRejection(err, workflows.ErrInvalidInput):
-		return badRequest(map[string]string{"body": rejectionMessage(err)})
+		// Validator messages start with the field they are about.
+		msg := rejectionMessage(err)
+		field, rest, _ := strings.Cut(msg, " ")
+		if !fieldName.MatchString(field) {
+			field, rest = "body", msg
+		}
+		return badRequest(map[string]string{field: rest})
 	case errors.As(err, &notFound):
 		return s.missingComplaint(r.Context(), no)
 	case err != nil:
@@ -340,7 +424,12 @@ func rejectionMessage(err error) string {
 
 // commandBody decodes and checks a command body, then sends the update.
 // check fills the actor and reports field problems.
-func commandHandler[T any](s *Server, update string, check func(r *http.Request, in *T, errs fieldErrors)) handlerFunc {
+//
+// serverFields are input fields the server fills itself (the actor is the
+// authenticated caller, R1/R7; a new assignee's team comes from the
+// database): a client sending them gets 400, not a silent overwrite.
+func commandHandler[T any](s *Server, update string, check func(r *http.Request, in *T, errs fieldErrors), serverFields ...string) handlerFunc {
+	serverFields = append(serverFields, "actor")
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in T
 		if r.ContentLength != 0 {
@@ -348,11 +437,12 @@ func commandHandler[T any](s *Server, update string, check func(r *http.Request,
 			if err != nil {
 				return badRequest(map[string]string{"body": "could not be read"})
 			}
-			// The actor is the authenticated caller, never input (R1, R7).
 			var top map[string]json.RawMessage
 			if json.Unmarshal(body, &top) == nil {
-				if _, ok := top["actor"]; ok {
-					return badRequest(map[string]string{"actor": "unknown field: the actor is the caller"})
+				for _, f := range serverFields {
+					if _, ok := top[f]; ok {
+						return badRequest(map[string]string{f: "unknown field: the server sets it"})
+					}
 				}
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -398,7 +488,7 @@ func (s *Server) complaintCommands() map[string]handlerFunc {
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
 			u := s.placeAgent(r.Context(), errs, "assignee_id", in.AssigneeID)
 			in.TeamID, in.ManagerID, in.HeadID = u.TeamID, u.ManagerID, u.HeadID
-		}),
+		}, "team_id", "manager_id", "head_id"),
 		"extend": commandHandler(s, workflows.UpdateExtend, func(r *http.Request, in *workflows.ExtendInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
@@ -439,6 +529,52 @@ type complaintItem struct {
 	Breached     bool              `json:"breached"`
 	NextDueAt    *time.Time        `json:"next_due_at"`
 	Clocks       []workflows.Clock `json:"clocks"`
+}
+
+// summaryOf turns a read-model row into a list item. The read model keeps
+// each clock's current deadline and met time; a clock is breached when it
+// was met late or is unmet past its deadline. A paused resolution clock is
+// never breached while paused (R3: pause time does not count) and its
+// remaining time is not counted down here (the live GET has the exact value).
+func (s *Server) summaryOf(c db.ListComplaintsRow, now time.Time) complaintItem {
+	item := complaintItem{
+		ComplaintNo: c.ComplaintNo, Status: c.Status, AssigneeID: c.AssigneeID, TeamID: c.TeamID,
+		ReceivedAt: c.ReceivedAt.In(s.loc), ResolvedAt: localTime(c.ResolvedAt, s.loc), FirstTimeFix: c.FirstTimeFix,
+		Breached: c.Breached, NextDueAt: localTime(c.NextDueAt, s.loc), Clocks: []workflows.Clock{},
+	}
+	for _, k := range []struct {
+		name     workflows.ClockName
+		due, met *time.Time
+		paused   bool
+	}{
+		{workflows.ClockContact, c.ContactDueAt, c.ContactMetAt, false},
+		{workflows.ClockPlan, c.PlanDueAt, c.PlanMetAt, false},
+		{workflows.ClockResolution, c.ResolutionDueAt, c.ResolutionMetAt, c.ResolutionPaused && c.ResolutionMetAt == nil},
+	} {
+		if k.due == nil {
+			continue
+		}
+		clk := workflows.Clock{Name: k.name, DueAt: k.due.In(s.loc), MetAt: localTime(k.met, s.loc), Paused: k.paused}
+		switch {
+		case k.met != nil:
+			clk.Breached = !k.met.Before(*k.due)
+			clk.RemainingSeconds = int64(k.due.Sub(*k.met) / time.Second)
+		case k.paused:
+		default:
+			clk.Breached = !now.Before(*k.due)
+			clk.RemainingSeconds = int64(k.due.Sub(now) / time.Second)
+		}
+		item.Clocks = append(item.Clocks, clk)
+	}
+	return item
+}
+
+func localTime(t *time.Time, loc *time.Location) *time.Time {
+	if t == nil {
+		return nil
+	}
+	l := t.In(loc)
+	return &l
 }
 
 type complaintCursor struct {
@@ -503,32 +639,7 @@ func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request) error {
 			out.Next = &next
 			break
 		}
-		item := complaintItem{
-			ComplaintNo: c.ComplaintNo, Status: c.Status, AssigneeID: c.AssigneeID, TeamID: c.TeamID,
-			ReceivedAt: c.ReceivedAt.In(s.loc), ResolvedAt: c.ResolvedAt, FirstTimeFix: c.FirstTimeFix,
-			Breached: c.Breached, NextDueAt: c.NextDueAt,
-		}
-		for _, k := range []struct {
-			name     workflows.ClockName
-			due, met *time.Time
-			paused   bool
-		}{
-			{workflows.ClockContact, c.ContactDueAt, c.ContactMetAt, false},
-			{workflows.ClockPlan, c.PlanDueAt, c.PlanMetAt, false},
-			{workflows.ClockResolution, c.ResolutionDueAt, c.ResolutionMetAt, c.ResolutionPaused},
-		} {
-			if k.due == nil {
-				continue
-			}
-			clk := workflows.Clock{Name: k.name, DueAt: k.due.In(s.loc), MetAt: k.met, Paused: k.paused}
-			clk.Breached = (k.met != nil && !k.met.Before(*k.due)) || (k.met == nil && !now.Before(*k.due))
-			if k.met != nil {
-				clk.RemainingSeconds = int64(k.due.Sub(*k.met) / time.Second)
-			} else {
-				clk.RemainingSeconds = int64(k.due.Sub(now) / time.Second)
-			}
-			item.Clocks = append(item.Clocks, clk)
-		}
+		item := s.summaryOf(c, now)
 		out.Items = append(out.Items, item)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -640,6 +751,9 @@ func (s *Server) ackEscalation(w http.ResponseWriter, r *http.Request) error {
 	_, err := s.q.AckEscalation(r.Context(), db.AckEscalationParams{ID: id, AcknowledgedBy: &me, AckNote: &note})
 	if errors.Is(err, pgx.ErrNoRows) {
 		e, gerr := s.q.GetEscalation(r.Context(), id)
+		if errors.Is(gerr, pgx.ErrNoRows) {
+			return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such escalation"}
+		}
 		if gerr != nil {
 			return gerr
 		}

@@ -148,7 +148,7 @@ type Event struct {
 	Type    string         `json:"type"`
 	ActorID string         `json:"actor_id"` // "system" for the clocks' own events
 	At      time.Time      `json:"at"`
-	Reason  string         `json:"reason,omitempty"`
+	Reason  string         `json:"reason"`
 	Data    map[string]any `json:"data,omitempty"`
 }
 

@@ -129,3 +129,15 @@ RETURNING id, complaint_no, clock, level, escalated_at, escalated_to, acknowledg
 
 -- name: CountOpenEscalations :one
 SELECT count(*) FROM escalations WHERE acknowledged_at IS NULL;
+
+-- name: GetComplaintReadModel :one
+-- A closed complaint whose workflow history is past retention is answered
+-- from here. No personal data.
+SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
+       breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
+       resolution_due_at, resolution_met_at, resolution_paused, updated_at
+FROM complaints WHERE complaint_no = $1;
+
+-- name: ListComplaintEscalations :many
+SELECT id, complaint_no, clock, level, escalated_at, escalated_to, acknowledged_at, acknowledged_by, ack_note
+FROM escalations WHERE complaint_no = $1 ORDER BY escalated_at, id;
