@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
 )
 
 func complaintBody(no string) map[string]any {
@@ -259,5 +261,40 @@ func TestR7_ArchivedComplaintFromReadModel(t *testing.T) {
 	}
 	if r := s.call("officer1", "POST", "/api/v1/complaints/C-301/reassign", map[string]any{"assignee_id": "agent2", "reason": "r", "team_id": "team-a"}); r.status != 400 || r.fields()["team_id"] == nil {
 		t.Errorf("reassign with a server-set field: %d %s", r.status, r.raw)
+	}
+}
+
+// R3 §5: search attributes let the Web UI and `temporal workflow list
+// --query` find, e.g., every open complaint due in the next day.
+func TestR3_SearchAttributesFindOpenComplaintsDueSoon(t *testing.T) {
+	s := startStack(t)
+	for _, no := range []string{"C-SA1", "C-SA2"} {
+		if r := s.call("agent1", "POST", "/api/v1/complaints", complaintBody(no)); r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+	}
+	s.call("agent1", "POST", "/api/v1/complaints/C-SA2/contact", map[string]any{"note": "n"})
+	s.call("agent1", "POST", "/api/v1/complaints/C-SA2/plan", map[string]any{"plan": "p"})
+	s.call("agent1", "POST", "/api/v1/complaints/C-SA2/resolve", map[string]any{"resolution": "r"})
+	query := fmt.Sprintf(`ComplaintStatus = "open" AND AssigneeId = "agent1" AND TeamId = "team-a" AND Breached = false AND NextDueAt < "%s"`,
+		time.Now().Add(25*time.Hour).UTC().Format(time.RFC3339))
+	var ids []string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) { // visibility is eventually consistent
+		res, err := s.temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = ids[:0]
+		for _, e := range res.Executions {
+			ids = append(ids, e.Execution.WorkflowId)
+		}
+		if len(ids) == 1 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if fmt.Sprint(ids) != "[complaint:C-SA1]" {
+		t.Fatalf("query %s found %v, want only complaint:C-SA1", query, ids)
 	}
 }
