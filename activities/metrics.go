@@ -99,9 +99,9 @@ func (c *openEscalationsCollector) Collect(ch chan<- prometheus.Metric) {
 
 // metEvents maps the event that meets a clock to the clock.
 var metEvents = map[string]workflows.ClockName{
-	"contacted": workflows.ClockContact,
-	"planned":   workflows.ClockPlan,
-	"resolved":  workflows.ClockResolution,
+	workflows.EventContacted: workflows.ClockContact,
+	workflows.EventPlanned:   workflows.ClockPlan,
+	workflows.EventResolved:  workflows.ClockResolution,
 }
 
 // observe records the metrics of events that were new in this sync. all is
@@ -117,15 +117,15 @@ func (m *Metrics) observe(receivedAt time.Time, fresh []db.InsertComplaintEvents
 	for _, e := range fresh {
 		data := all[int(e.Seq)].Data
 		switch e.Type {
-		case "received":
+		case workflows.EventReceived:
 			m.received.Inc()
-		case "warning":
+		case workflows.EventWarning:
 			m.warnings.WithLabelValues(clockOf(data)).Inc()
-		case "breached":
+		case workflows.EventBreached:
 			m.clocks.WithLabelValues(clockOf(data), "breached").Inc()
-		case "escalated":
+		case workflows.EventEscalated:
 			m.escalations.WithLabelValues(clockOf(data), levelOf(data)).Inc()
-		case "contacted", "planned", "resolved":
+		case workflows.EventContacted, workflows.EventPlanned, workflows.EventResolved:
 			if earlierEvent(all, int(e.Seq), func(o workflows.Event) bool { return o.Type == e.Type }) {
 				continue
 			}
@@ -140,7 +140,7 @@ func (m *Metrics) observe(receivedAt time.Time, fresh []db.InsertComplaintEvents
 				m.timeToResolve.Observe(secs)
 			}
 			if !earlierEvent(all, int(e.Seq), func(o workflows.Event) bool {
-				return o.Type == "breached" && clockOf(o.Data) == string(clock)
+				return o.Type == workflows.EventBreached && clockOf(o.Data) == string(clock)
 			}) {
 				m.clocks.WithLabelValues(string(clock), "met").Inc()
 			}

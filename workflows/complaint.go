@@ -105,7 +105,7 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 		{name: ClockPlan, start: r, due: r.Add(in.Policy.PlanWithin)},
 		{name: ClockResolution, start: r, due: c.cal.AddWorkingDays(r, in.Policy.ResolutionWorkingDays)},
 	}
-	c.addEvent(in.CreatedBy, r, "received", "", nil)
+	c.addEvent(in.CreatedBy, r, EventReceived, "", nil)
 	if err := c.registerHandlers(ctx); err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (c *complaint) nextAction() time.Time {
 func (c *complaint) fireDue(ctx workflow.Context, now time.Time) {
 	if c.status == StatusResolved && c.resolvedAt != nil && !now.Before(c.resolvedAt.Add(c.in.Policy.ReopenWithin)) {
 		c.status = StatusClosed
-		c.addEvent(SystemActor, now, "closed", "reopen window ended", nil)
+		c.addEvent(SystemActor, now, EventClosed, "reopen window ended", nil)
 		return
 	}
 	if c.status != StatusOpen && c.status != StatusReopened {
@@ -201,7 +201,7 @@ func (c *complaint) fireDue(ctx workflow.Context, now time.Time) {
 			t := now
 			k.warnedAt = &t
 			if now.Before(k.due) {
-				c.addEvent(SystemActor, now, "warning", "", map[string]any{"clock": string(k.name), "due_at": k.due})
+				c.addEvent(SystemActor, now, EventWarning, "", map[string]any{"clock": string(k.name), "due_at": k.due})
 				c.notify(ctx, "warning", k, 0, []string{c.assignee})
 			}
 		}
@@ -225,7 +225,7 @@ func (c *complaint) escalate(ctx workflow.Context, k *clock, level int, now time
 		// 00:00 is 24:00 of the day before, so count from the instant before it.
 		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
 		to = nonEmpty(c.manager, "escalation_officers")
-		c.addEvent(SystemActor, now, "breached", "", map[string]any{"clock": string(k.name), "due_at": k.due})
+		c.addEvent(SystemActor, now, EventBreached, "", map[string]any{"clock": string(k.name), "due_at": k.due})
 	} else {
 		k.level2At = &t
 		to = nonEmpty(c.head, "escalation_officers")
@@ -236,7 +236,7 @@ func (c *complaint) escalate(ctx workflow.Context, k *clock, level int, now time
 	}
 	c.escalations = append(c.escalations, e)
 	c.pending.Escalations = append(c.pending.Escalations, e)
-	c.addEvent(SystemActor, now, "escalated", "", map[string]any{"clock": string(k.name), "level": level, "escalated_to": to})
+	c.addEvent(SystemActor, now, EventEscalated, "", map[string]any{"clock": string(k.name), "level": level, "escalated_to": to})
 	if level == 1 && !c.firstMiss {
 		c.firstMiss = true
 		c.pending.Deduction = &DeductionProposal{
@@ -454,7 +454,7 @@ func (c *complaint) contact(ctx workflow.Context, in ContactInput) (ComplaintSta
 		at = *in.ContactedAt
 	}
 	c.clock(ClockContact).metAt = &at
-	c.addEvent(in.Actor, at, "contacted", in.Note, nil)
+	c.addEvent(in.Actor, at, EventContacted, in.Note, nil)
 	return c.done(ctx)
 }
 
@@ -474,7 +474,7 @@ func (c *complaint) validatePlan(ctx workflow.Context, in PlanInput) error {
 func (c *complaint) plan(ctx workflow.Context, in PlanInput) (ComplaintState, error) {
 	now := workflow.Now(ctx)
 	c.clock(ClockPlan).metAt = &now
-	c.addEvent(in.Actor, now, "planned", in.Plan, nil)
+	c.addEvent(in.Actor, now, EventPlanned, in.Plan, nil)
 	return c.done(ctx)
 }
 
@@ -498,7 +498,7 @@ func (c *complaint) resolve(ctx workflow.Context, in ResolveInput) (ComplaintSta
 	c.status = StatusResolved
 	c.resolvedAt = &now
 	c.resolutions++
-	c.addEvent(in.Actor, now, "resolved", in.Resolution, nil)
+	c.addEvent(in.Actor, now, EventResolved, in.Resolution, nil)
 	return c.done(ctx)
 }
 
@@ -518,7 +518,7 @@ func (c *complaint) validatePause(ctx workflow.Context, in PauseInput) error {
 func (c *complaint) pause(ctx workflow.Context, in PauseInput) (ComplaintState, error) {
 	now := workflow.Now(ctx)
 	c.clock(ClockResolution).pausedAt = &now
-	c.addEvent(in.Actor, now, "paused", in.Reason, map[string]any{"clock": string(ClockResolution)})
+	c.addEvent(in.Actor, now, EventPaused, in.Reason, map[string]any{"clock": string(ClockResolution)})
 	return c.done(ctx)
 }
 
@@ -535,7 +535,7 @@ func (c *complaint) validateResume(ctx workflow.Context, in ResumeInput) error {
 func (c *complaint) resume(ctx workflow.Context, in ResumeInput) (ComplaintState, error) {
 	now := workflow.Now(ctx)
 	paused := c.endPause(c.clock(ClockResolution), now)
-	c.addEvent(in.Actor, now, "resumed", "", map[string]any{"clock": string(ClockResolution), "paused_seconds": int64(paused / time.Second)})
+	c.addEvent(in.Actor, now, EventResumed, "", map[string]any{"clock": string(ClockResolution), "paused_seconds": int64(paused / time.Second)})
 	return c.done(ctx)
 }
 
@@ -570,7 +570,7 @@ func (c *complaint) reassign(ctx workflow.Context, in ReassignInput) (ComplaintS
 	now := workflow.Now(ctx)
 	from := c.assignee
 	c.assignee, c.team, c.manager, c.head = in.AssigneeID, in.TeamID, in.ManagerID, in.HeadID
-	c.addEvent(in.Actor, now, "reassigned", in.Reason, map[string]any{"from": from, "to": in.AssigneeID})
+	c.addEvent(in.Actor, now, EventReassigned, in.Reason, map[string]any{"from": from, "to": in.AssigneeID})
 	return c.done(ctx)
 }
 
@@ -604,7 +604,7 @@ func (c *complaint) extend(ctx workflow.Context, in ExtendInput) (ComplaintState
 			k.level2Due = maxTime(k.level2Due, k.due)
 		}
 	}
-	c.addEvent(in.Actor, now, "extended", in.Reason, map[string]any{"clock": string(in.Clock), "old_due_at": old, "new_due_at": in.DueAt})
+	c.addEvent(in.Actor, now, EventExtended, in.Reason, map[string]any{"clock": string(in.Clock), "old_due_at": old, "new_due_at": in.DueAt})
 	return c.done(ctx)
 }
 
@@ -635,7 +635,7 @@ func (c *complaint) reopen(ctx workflow.Context, in ReopenInput) (ComplaintState
 	c.status = StatusReopened
 	c.resolvedAt = nil
 	c.ftf = false
-	c.addEvent(in.Actor, now, "reopened", in.Reason, nil)
+	c.addEvent(in.Actor, now, EventReopened, in.Reason, nil)
 	return c.done(ctx)
 }
 
@@ -672,7 +672,7 @@ func (c *complaint) survey(ctx workflow.Context, in SurveyInput) (ComplaintState
 		ComplaintNo: c.in.ComplaintNo, Resolution: c.resolutions, EmployeeID: c.assignee,
 		Ratings: in.Ratings, Score: in.Ratings.Score(), SurveyedAt: at, RecordedBy: in.Actor,
 	}
-	c.addEvent(in.Actor, now, "surveyed", "", map[string]any{"score": in.Ratings.Score()})
+	c.addEvent(in.Actor, now, EventSurveyed, "", map[string]any{"score": in.Ratings.Score()})
 	return c.done(ctx)
 }
 

@@ -152,6 +152,24 @@ type Event struct {
 	Data    map[string]any `json:"data,omitempty"`
 }
 
+// Event types of the complaint's audit trail; the metrics are derived from them.
+const (
+	EventReceived   = "received"
+	EventContacted  = "contacted"
+	EventPlanned    = "planned"
+	EventResolved   = "resolved"
+	EventPaused     = "paused"
+	EventResumed    = "resumed"
+	EventReassigned = "reassigned"
+	EventExtended   = "extended"
+	EventReopened   = "reopened"
+	EventSurveyed   = "surveyed"
+	EventWarning    = "warning"
+	EventBreached   = "breached"
+	EventEscalated  = "escalated"
+	EventClosed     = "closed"
+)
+
 // SystemActor attributes the workflow's own events (warnings, escalations).
 const SystemActor = "system"
 
