@@ -298,3 +298,37 @@ func TestR3_SearchAttributesFindOpenComplaintsDueSoon(t *testing.T) {
 		t.Fatalf("query %s found %v, want only complaint:C-SA1", query, ids)
 	}
 }
+
+// api.md lists: ?limit= and an opaque next cursor walk every row once.
+func TestComplaintListPagination(t *testing.T) {
+	s := startStack(t)
+	for _, no := range []string{"P-1", "P-2", "P-3"} {
+		if r := s.call("agent1", "POST", "/api/v1/complaints", complaintBody(no)); r.status != 201 {
+			t.Fatalf("create %s: %d", no, r.status)
+		}
+	}
+	var seen []string
+	path := "/api/v1/complaints?limit=2"
+	for pages := 0; path != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("too many pages")
+		}
+		r := s.call("hr1", "GET", path, nil)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", path, r.status, r.raw)
+		}
+		for _, it := range r.body["items"].([]any) {
+			seen = append(seen, it.(map[string]any)["complaint_no"].(string))
+		}
+		path = ""
+		if next, ok := r.body["next"].(string); ok {
+			path = "/api/v1/complaints?limit=2&next=" + next
+		}
+	}
+	if fmt.Sprint(seen) != "[P-1 P-2 P-3]" {
+		t.Fatalf("pages gave %v", seen)
+	}
+	if r := s.call("hr1", "GET", "/api/v1/complaints?next=garbage", nil); r.status != 400 || r.fields()["next"] == nil {
+		t.Fatalf("bad cursor: %d %s", r.status, r.raw)
+	}
+}

@@ -631,18 +631,10 @@ func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := listResponse[complaintItem]{Items: []complaintItem{}}
 	now := time.Now()
-	for i, c := range rows {
-		if i == pg.limit {
-			next := encodeCursor(complaintCursor{ReceivedAt: rows[i-1].ReceivedAt, No: rows[i-1].ComplaintNo})
-			out.Next = &next
-			break
-		}
-		item := s.summaryOf(c, now)
-		out.Items = append(out.Items, item)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, paginate(rows, pg.limit,
+		func(c db.ListComplaintsRow) any { return complaintCursor{ReceivedAt: c.ReceivedAt, No: c.ComplaintNo} },
+		func(c db.ListComplaintsRow) complaintItem { return s.summaryOf(c, now) }))
 	return nil
 }
 
@@ -688,16 +680,9 @@ func (s *Server) listEscalations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := listResponse[escalationItem]{Items: []escalationItem{}}
-	for i, e := range rows {
-		if i == pg.limit {
-			next := encodeCursor(escalationCursor{At: rows[i-1].EscalatedAt, ID: rows[i-1].ID})
-			out.Next = &next
-			break
-		}
-		out.Items = append(out.Items, escalationRow(e).toItem(s.loc))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, paginate(rows, pg.limit,
+		func(e db.ListEscalationsRow) any { return escalationCursor{At: e.EscalatedAt, ID: e.ID} },
+		func(e db.ListEscalationsRow) escalationItem { return escalationRow(e).toItem(s.loc) }))
 	return nil
 }
 

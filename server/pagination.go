@@ -66,3 +66,19 @@ type listResponse[T any] struct {
 	Items []T     `json:"items"`
 	Next  *string `json:"next"`
 }
+
+// paginate turns the rows of a keyset query asked for limit+1 rows into a
+// list answer: the extra row only says there is a next page, whose cursor
+// is the last returned row's key.
+func paginate[R, T any](rows []R, limit int, key func(R) any, item func(R) T) listResponse[T] {
+	out := listResponse[T]{Items: make([]T, 0, min(len(rows), limit))}
+	for i, r := range rows {
+		if i == limit {
+			next := encodeCursor(key(rows[i-1]))
+			out.Next = &next
+			break
+		}
+		out.Items = append(out.Items, item(r))
+	}
+	return out
+}

@@ -4,19 +4,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/acme/aftersales/cmd/internal/boot"
 	"github.com/acme/aftersales/devstack"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := devstack.Run(ctx, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "dev:", err)
-		os.Exit(1)
-	}
+	boot.Main("dev", func(ctx context.Context) error { return devstack.Run(ctx, os.Stdout) })
 }

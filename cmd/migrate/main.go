@@ -6,21 +6,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/acme/aftersales/config"
-	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/cmd/internal/boot"
 	"github.com/acme/aftersales/migrations"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "migrate:", err)
-		os.Exit(1)
-	}
+	boot.Main("migrate", func(ctx context.Context) error { return run(ctx, os.Args[1:]) })
 }
 
 func run(ctx context.Context, args []string) error {
@@ -31,17 +23,11 @@ func run(ctx context.Context, args []string) error {
 	if cmd != "up" && cmd != "status" {
 		return fmt.Errorf("unknown command %q (want up or status)", cmd)
 	}
-	cfg, err := config.FromEnv()
+	env, err := boot.Load(ctx)
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
+	pool := env.Pool
 	defer pool.Close()
 	if cmd == "status" {
 		st, err := migrations.Status(ctx, pool)

@@ -7,50 +7,29 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/acme/aftersales/config"
-	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/cmd/internal/boot"
 	"github.com/acme/aftersales/server"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
-	}
-}
+func main() { boot.Main("server", run) }
 
 func run(ctx context.Context) error {
-	cfg, err := config.FromEnv()
+	env, err := boot.Load(ctx)
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
-	log := cfg.Logger()
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	opts := cfg.Temporal
-	opts.Logger = sdklog.NewStructuredLogger(log)
+	defer env.Pool.Close()
 	// Lazy: the API starts even while Temporal is down; /readyz says so.
-	tc, err := client.NewLazyClient(opts)
+	tc, err := client.NewLazyClient(env.Temporal)
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer tc.Close()
-	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue})
+	cfg := env.Config
+	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue})
 	if err != nil {
 		return err
 	}
@@ -58,6 +37,6 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log.Info("serving HTTP", "addr", l.Addr().String())
-	return server.Serve(ctx, l, srv, log)
+	env.Log.Info("serving HTTP", "addr", l.Addr().String())
+	return server.Serve(ctx, l, srv, env.Log)
 }

@@ -1,0 +1,58 @@
+// Package boot is what the production entry points share: the environment
+// configuration, the logger, the PostgreSQL pool and the Temporal client
+// options, plus main's signal handling and exit code.
+package boot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/acme/aftersales/config"
+	"github.com/acme/aftersales/db"
+)
+
+// Main runs run until SIGINT/SIGTERM, printing its error as "name: error".
+func Main(name string, run func(ctx context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// Env is a configured process: close Pool when done.
+type Env struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Pool     *pgxpool.Pool
+	Temporal client.Options // with the process logger
+}
+
+// Load reads the environment and connects to PostgreSQL.
+func Load(ctx context.Context) (Env, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return Env{}, err
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return Env{}, err
+	}
+	log := cfg.Logger()
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return Env{}, err
+	}
+	opts := cfg.Temporal
+	opts.Logger = sdklog.NewStructuredLogger(log)
+	return Env{Config: cfg, Log: log, Pool: pool, Temporal: opts}, nil
+}
