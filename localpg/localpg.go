@@ -359,8 +359,11 @@ func (c *Cluster) command(ctx context.Context, name string, args ...string) *exe
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	// Its own process group: a terminal's Ctrl-C reaches our process, which
+	// stops the cluster in order, instead of hitting the postmaster directly.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if c.runAs != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.runAs}
+		cmd.SysProcAttr.Credential = c.runAs
 	}
 	// The postmaster is detached by pg_ctl and writes to its log, but don't
 	// ever hang on an inherited pipe.

@@ -247,7 +247,6 @@ func (s *Server) complaintState(ctx context.Context, no string) (workflows.Compl
 // recorded in PostgreSQL by the escalations endpoint.
 func (s *Server) finishState(ctx context.Context, st *workflows.ComplaintState) error {
 	st.Refresh(time.Now())
-	localize(st, s.loc)
 	for i, e := range st.Escalations {
 		row, err := s.q.GetEscalation(ctx, e.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -258,6 +257,7 @@ func (s *Server) finishState(ctx context.Context, st *workflows.ComplaintState) 
 		}
 		st.Escalations[i].AcknowledgedAt, st.Escalations[i].AcknowledgedBy = row.AcknowledgedAt, row.AcknowledgedBy
 	}
+	localize(st, s.loc)
 	if st.Events == nil {
 		st.Events = []workflows.Event{}
 	}
@@ -692,7 +692,7 @@ func (e escalationRow) toItem(loc *time.Location) escalationItem {
 	return escalationItem{
 		Escalation: workflows.Escalation{
 			ID: e.ID, ComplaintNo: e.ComplaintNo, Clock: workflows.ClockName(e.Clock), Level: int(e.Level),
-			EscalatedAt: e.EscalatedAt.In(loc), EscalatedTo: e.EscalatedTo, AcknowledgedAt: e.AcknowledgedAt, AcknowledgedBy: e.AcknowledgedBy,
+			EscalatedAt: e.EscalatedAt.In(loc), EscalatedTo: e.EscalatedTo, AcknowledgedAt: localTime(e.AcknowledgedAt, loc), AcknowledgedBy: e.AcknowledgedBy,
 		},
 		AckNote: e.AckNote, TeamID: e.TeamID, AssigneeID: e.AssigneeID,
 	}
