@@ -146,6 +146,9 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err := worker.EnsureSearchAttributes(ctx, tc, opts.Namespace); err != nil {
 		return err
 	}
+	if err := worker.EnsureSchedule(ctx, tc, cfg.TaskQueue, cfg.Location.String()); err != nil {
+		return err
+	}
 
 	users, err := demo.SeedWithTokenFile(ctx, pool, filepath.Join(dev.dataDir, "demo-tokens.json"))
 	if err != nil {

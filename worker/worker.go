@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -37,7 +38,14 @@ type Deps struct {
 // New returns a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Complaint, workflow.RegisterOptions{Name: workflows.ComplaintWorkflowType})
+	for name, fn := range map[string]any{
+		workflows.ComplaintWorkflowType:           workflows.Complaint,
+		workflows.AssessmentCycleWorkflowType:     workflows.AssessmentCycle,
+		workflows.AppealWorkflowType:              workflows.Appeal,
+		workflows.MonthlyCycleStarterWorkflowType: workflows.MonthlyCycleStarter,
+	} {
+		w.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
 	a := activities.New(d.Pool)
 	a.WebhookURL, a.Logger = d.WebhookURL, d.Logger
 	if d.Registry != nil {
@@ -73,4 +81,28 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		return fmt.Errorf("add search attributes: %w", err)
 	}
 	return nil
+}
+
+// EnsureSchedule creates the Temporal Schedule that starts each month's
+// assessment on the 1st at 02:00 in the calendar's zone (R4.5: the previous
+// month is assessed early each month). An existing schedule is left as it
+// is, so an operator's changes (pause, new time) survive restarts.
+func EnsureSchedule(ctx context.Context, c client.Client, taskQueue, location string) error {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: workflows.AssessmentScheduleID,
+		Spec: client.ScheduleSpec{
+			CronExpressions: []string{"0 2 1 * *"}, // 02:00 on the 1st
+			TimeZoneName:    location,
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID:        "assessment-cycle-starter",
+			Workflow:  workflows.MonthlyCycleStarterWorkflowType,
+			Args:      []any{workflows.DefaultAssessmentPolicy(), location},
+			TaskQueue: taskQueue,
+		},
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return nil
+	}
+	return err
 }

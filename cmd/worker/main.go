@@ -36,6 +36,9 @@ func run(ctx context.Context) error {
 		// Not fatal: on a managed cluster an operator registers them (README).
 		log.Warn("custom search attributes not ensured", "error", err)
 	}
+	if err := worker.EnsureSchedule(ctx, tc, cfg.TaskQueue, cfg.Location.String()); err != nil {
+		log.Warn("monthly assessment schedule not ensured", "error", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: env.Pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log})

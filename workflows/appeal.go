@@ -1,0 +1,254 @@
+package workflows
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acme/aftersales/calendar"
+)
+
+// Appeal runs one appeal against a monthly result (R6), as a child of its
+// month's AssessmentCycle:
+//   - stage 1: the employee's manager talks it through, up to 2 working
+//     days; the employee may accept the explanation (withdrawn), or either
+//     of them moves it on early; when the 2 days pass it moves on;
+//   - stage 2: HR (or the skip-level manager) decides within 5 working
+//     days of stage 2 starting; a reminder after 3 working days; at a
+//     missed deadline one escalation to the head of HR, recorded; the
+//     appeal still waits for its decision;
+//   - upheld (corrected score; the original is kept) or rejected (reasons).
+func Appeal(ctx workflow.Context, in AppealInput) (AppealState, error) {
+	cal, err := newCalendar(in.Location, in.Calendar)
+	if err != nil {
+		return AppealState{}, err
+	}
+	a := &appeal{in: in, cal: cal, log: workflow.GetLogger(ctx)}
+	a.st = AppealState{
+		ID: in.AppealID, AssessmentID: in.AssessmentID, AppellantID: in.AppellantID, Stage: 1, Status: AppealOpen,
+		DueAt: cal.AddWorkingDays(in.OpenedAt, in.Policy.Stage1WorkingDays), OriginalScore: in.Score,
+	}
+	a.event(in.AppellantID, in.OpenedAt, "opened", in.Reason)
+	if err := a.registerHandlers(ctx); err != nil {
+		return a.st, err
+	}
+	return a.run(ctx)
+}
+
+type appeal struct {
+	in      AppealInput
+	cal     *calendar.Calendar
+	log     log.Logger
+	st      AppealState
+	changed bool
+	// decision is set by the decision update, written by run.
+	decision  *DecideAppealInput
+	decidedAt time.Time
+	notifying int
+}
+
+func (a *appeal) event(actor string, at time.Time, typ, reason string) {
+	a.st.Events = append(a.st.Events, Event{Seq: len(a.st.Events) + 1, Type: typ, ActorID: actor, At: at, Reason: reason})
+	a.changed = true
+}
+
+func (a *appeal) run(ctx workflow.Context) (AppealState, error) {
+	if err := a.record(ctx, nil); err != nil {
+		return a.st, err
+	}
+	// Stage 1: until the explanation is accepted, someone moves it on, or 2 working days pass.
+	if err := a.waitUntil(ctx, a.st.DueAt, func() bool { return a.st.Stage != 1 || a.st.Status != AppealOpen }); err != nil {
+		return a.st, err
+	}
+	if a.st.Status == AppealOpen && a.st.Stage == 1 {
+		a.enterStage2(workflow.Now(ctx), SystemActor, "stage 1 ended after its working days")
+	}
+	if err := a.record(ctx, nil); err != nil {
+		return a.st, err
+	}
+	if a.st.Status != AppealOpen {
+		return a.finish(ctx)
+	}
+	// Stage 2: reminder, then the deadline, each once; then wait for the decision.
+	decided := func() bool { return a.st.Status != AppealOpen }
+	if err := a.waitUntil(ctx, *a.st.ReminderAt, decided); err != nil {
+		return a.st, err
+	}
+	if !decided() {
+		a.event(SystemActor, workflow.Now(ctx), "reminder", "")
+		a.notify(ctx, "reminder", []string{"hr"})
+		if err := a.record(ctx, nil); err != nil {
+			return a.st, err
+		}
+	}
+	if err := a.waitUntil(ctx, a.st.DueAt, decided); err != nil {
+		return a.st, err
+	}
+	if !decided() {
+		now := workflow.Now(ctx)
+		a.st.EscalatedAt = &now
+		a.event(SystemActor, now, "escalated", "stage 2 deadline missed")
+		a.notify(ctx, "escalation", []string{HRHeadRecipient})
+		if err := a.record(ctx, nil); err != nil {
+			return a.st, err
+		}
+		if err := workflow.Await(ctx, decided); err != nil {
+			return a.st, err
+		}
+	}
+	return a.finish(ctx)
+}
+
+// waitUntil sleeps until t or until done, whichever comes first.
+func (a *appeal) waitUntil(ctx workflow.Context, t time.Time, done func() bool) error {
+	if d := t.Sub(workflow.Now(ctx)); d > 0 {
+		_, err := workflow.AwaitWithTimeout(ctx, d, done)
+		return err
+	}
+	return nil
+}
+
+func (a *appeal) enterStage2(now time.Time, actor, reason string) {
+	a.st.Stage = 2
+	a.st.DueAt = a.cal.AddWorkingDays(now, a.in.Policy.Stage2WorkingDays)
+	reminder := a.cal.AddWorkingDays(now, a.in.Policy.ReminderWorkingDays)
+	a.st.ReminderAt = &reminder
+	a.event(actor, now, "stage2", reason)
+}
+
+// finish writes the outcome (an upheld decision corrects the result, R6),
+// tells the employee, and waits for notices in flight.
+func (a *appeal) finish(ctx workflow.Context) (AppealState, error) {
+	if err := a.record(ctx, a.decision); err != nil {
+		return a.st, err
+	}
+	a.notify(ctx, "outcome", []string{a.in.AppellantID})
+	err := workflow.Await(ctx, func() bool { return a.notifying == 0 && workflow.AllHandlersFinished(ctx) })
+	return a.st, err
+}
+
+func (a *appeal) record(ctx workflow.Context, decision *DecideAppealInput) error {
+	rec := AppealRecord{State: a.st, Month: a.in.Month, Decision: decision}
+	if decision != nil {
+		rec.DecidedAt = &a.decidedAt
+	}
+	return workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordAppeal, rec).Get(ctx, nil)
+}
+
+func (a *appeal) notify(ctx workflow.Context, kind string, to []string) {
+	n := AppealNotice{
+		Key: fmt.Sprintf("%s/%s/%d", a.in.AppealID, kind, a.st.Stage), Kind: kind, AppealID: a.in.AppealID,
+		Recipients: to, DueAt: a.st.DueAt, At: workflow.Now(ctx),
+	}
+	a.notifying++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { a.notifying-- }()
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 24 * time.Hour,
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
+		})
+		if err := workflow.ExecuteActivity(actx, ActivityNotifyAppeal, n).Get(ctx, nil); err != nil {
+			a.log.Error("appeal notice not delivered", "key", n.Key, "error", err)
+		}
+	})
+}
+
+func (a *appeal) state(now time.Time) AppealState {
+	st := a.st
+	st.Events = append([]Event(nil), a.st.Events...)
+	st.Refresh(now)
+	return st
+}
+
+func (a *appeal) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryAppeal, func() (AppealState, error) {
+		return a.state(workflow.Now(ctx)), nil
+	}); err != nil {
+		return err
+	}
+	for _, h := range []struct {
+		name          string
+		fn, validator any
+	}{
+		{UpdateAcceptExplanation, a.acceptExplanation, a.validateAcceptExplanation},
+		{UpdateEscalateAppeal, a.escalate, a.validateEscalate},
+		{UpdateDecideAppeal, a.decide, a.validateDecide},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitRecorded lets the main loop write the change before the update answers.
+func (a *appeal) answer(ctx workflow.Context) (AppealState, error) {
+	return a.state(workflow.Now(ctx)), a.record(ctx, a.decision)
+}
+
+func (a *appeal) validateAcceptExplanation(ctx workflow.Context, in AcceptExplanationInput) error {
+	if a.st.Status != AppealOpen || a.st.Stage != 1 {
+		return conflict("the explanation can only be accepted in stage 1 of an open appeal")
+	}
+	if in.Actor != a.in.AppellantID {
+		return conflict("only the appellant accepts the explanation")
+	}
+	return nil
+}
+
+func (a *appeal) acceptExplanation(ctx workflow.Context, in AcceptExplanationInput) (AppealState, error) {
+	a.st.Status = AppealWithdrawn
+	a.event(in.Actor, workflow.Now(ctx), "withdrawn", in.Note)
+	return a.answer(ctx)
+}
+
+func (a *appeal) validateEscalate(ctx workflow.Context, in EscalateAppealInput) error {
+	if a.st.Status != AppealOpen || a.st.Stage != 1 {
+		return conflict("only an open appeal in stage 1 moves to stage 2")
+	}
+	return nil
+}
+
+func (a *appeal) escalate(ctx workflow.Context, in EscalateAppealInput) (AppealState, error) {
+	a.enterStage2(workflow.Now(ctx), in.Actor, in.Reason)
+	return a.answer(ctx)
+}
+
+func (a *appeal) validateDecide(ctx workflow.Context, in DecideAppealInput) error {
+	if a.st.Status != AppealOpen || a.st.Stage != 2 {
+		return conflict("a decision is taken in stage 2 of an open appeal")
+	}
+	if in.Actor == a.in.AppellantID {
+		return conflict("nobody decides their own appeal")
+	}
+	if err := required("reason", in.Reason); err != nil {
+		return err
+	}
+	switch in.Outcome {
+	case AppealUpheld:
+		if in.CorrectedScore == nil || *in.CorrectedScore < 0 || *in.CorrectedScore > 100 ||
+			math.Round(*in.CorrectedScore*10) != *in.CorrectedScore*10 {
+			return invalid("corrected_score is required when upheld: 0 to 100, one decimal")
+		}
+	case AppealRejected:
+		if in.CorrectedScore != nil {
+			return invalid("corrected_score only goes with upheld")
+		}
+	default:
+		return invalid("outcome must be upheld or rejected")
+	}
+	return nil
+}
+
+func (a *appeal) decide(ctx workflow.Context, in DecideAppealInput) (AppealState, error) {
+	now := workflow.Now(ctx)
+	a.st.Status = in.Outcome
+	a.st.CorrectedScore = in.CorrectedScore
+	a.decision, a.decidedAt = &in, now
+	a.event(in.Actor, now, string(in.Outcome), in.Reason)
+	return a.answer(ctx)
+}

@@ -1,0 +1,248 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/acme/aftersales/calendar"
+)
+
+// The contract of the monthly assessment (R4.5) and of appeals (R6).
+
+const (
+	AssessmentCycleWorkflowType = "AssessmentCycle"
+	AppealWorkflowType          = "Appeal"
+	// MonthlyCycleStarterWorkflowType is what the Temporal Schedule runs on
+	// the 1st at 02:00: it works out the previous month and starts (or finds)
+	// that month's AssessmentCycle, so a scheduled start and HR's early
+	// start share one workflow ID.
+	MonthlyCycleStarterWorkflowType = "MonthlyCycleStarter"
+	// AssessmentScheduleID is the Temporal Schedule of the monthly cycle.
+	AssessmentScheduleID = "assessment-cycle-monthly"
+)
+
+// AssessmentCycleWorkflowID derives the cycle's ID from its month (YYYY-MM).
+func AssessmentCycleWorkflowID(month string) string { return "assessment-cycle:" + month }
+
+// AssessmentID is the id of one employee's monthly result.
+func AssessmentID(month, employeeID string) string { return month + "_" + employeeID }
+
+// AppealID is the id of the appeal on an assessment result: one per result (R6).
+func AppealID(assessmentID string) string { return "appeal_" + assessmentID }
+
+// AppealWorkflowID derives the appeal workflow's ID from the assessment result.
+func AppealWorkflowID(assessmentID string) string { return "appeal:" + assessmentID }
+
+// Update, signal and query names.
+const (
+	UpdateOpenAppeal        = "open-appeal"
+	UpdateAcceptExplanation = "accept-explanation"
+	UpdateEscalateAppeal    = "escalate"
+	UpdateDecideAppeal      = "decision"
+	QueryCycle              = "cycle"
+	QueryAppeal             = "appeal"
+)
+
+// Activity names of the assessment.
+const (
+	ActivityComputeResults    = "ComputeResults"
+	ActivityFinalizeCycle     = "FinalizeCycle"
+	ActivityRecordCycle       = "RecordCycle"
+	ActivityRecordAppeal      = "RecordAppeal"
+	ActivityCalendarOverrides = "CalendarOverrides"
+	ActivityNotifyAppeal      = "NotifyAppeal"
+)
+
+// CycleStatus is the cycle's status.
+type CycleStatus string
+
+const (
+	CycleComputing CycleStatus = "computing"
+	CyclePublished CycleStatus = "published" // open to appeal during the publication window
+	CycleClosing   CycleStatus = "closing"   // window over, waiting for the month's appeals
+	CycleFinal     CycleStatus = "final"
+)
+
+// AssessmentPolicy is carried in the cycle's input (R4.5).
+type AssessmentPolicy struct {
+	PublicationWorkingDays int `json:"publication_working_days"` // R4.5: 3
+	// R6: stage 1 with the manager, stage 2 with HR, reminder in stage 2.
+	Stage1WorkingDays   int `json:"stage1_working_days"`   // 2
+	Stage2WorkingDays   int `json:"stage2_working_days"`   // 5
+	ReminderWorkingDays int `json:"reminder_working_days"` // 3
+	// R5.2: a month's CSI service star has the team's top score, at least this.
+	StarMinScore float64 `json:"star_min_score"` // 90
+}
+
+// DefaultAssessmentPolicy is the policy of R4.5 and R6.
+func DefaultAssessmentPolicy() AssessmentPolicy {
+	return AssessmentPolicy{PublicationWorkingDays: 3, Stage1WorkingDays: 2, Stage2WorkingDays: 5, ReminderWorkingDays: 3, StarMinScore: 90}
+}
+
+// CycleInput starts a month's AssessmentCycle.
+type CycleInput struct {
+	Month     string           `json:"month"` // YYYY-MM
+	StartedBy string           `json:"started_by"`
+	Policy    AssessmentPolicy `json:"policy"`
+	Location  string           `json:"location"`
+}
+
+// ResultRef is what the cycle keeps of each published result: enough for
+// the open-appeal validator (R6: the appellant owns the result).
+type ResultRef struct {
+	AssessmentID string  `json:"assessment_id"`
+	EmployeeID   string  `json:"employee_id"`
+	TeamID       string  `json:"team_id"`
+	ManagerID    string  `json:"manager_id"` // stage 1 of an appeal
+	HeadID       string  `json:"head_id"`    // a skip-level appeal
+	Score        float64 `json:"score"`      // as published
+	Band         string  `json:"band"`       // as published
+	Deductions   int     `json:"deductions"` // confirmed deductions count
+}
+
+// ComputeResultsOutput is what ComputeResults wrote for the month.
+type ComputeResultsOutput struct {
+	Results []ResultRef `json:"results"`
+}
+
+// ServiceStar is a month's CSI service star nomination (R5.2).
+type ServiceStar struct {
+	AssessmentID string  `json:"assessment_id"`
+	EmployeeID   string  `json:"employee_id"`
+	TeamID       string  `json:"team_id"`
+	Score        float64 `json:"score"`
+}
+
+// CycleRecord is a cycle's state written to PostgreSQL (idempotent upsert).
+type CycleRecord struct {
+	Month        string        `json:"month"`
+	Status       CycleStatus   `json:"status"`
+	PublishedAt  *time.Time    `json:"published_at"`
+	WindowEndsAt *time.Time    `json:"window_ends_at"`
+	FinalizedAt  *time.Time    `json:"finalized_at"`
+	ResultsCount int           `json:"results_count"`
+	OpenAppeals  int           `json:"open_appeals"`
+	StartedBy    string        `json:"started_by"`
+	ServiceStars []ServiceStar `json:"service_stars"`
+}
+
+// CycleState is the query answer of a cycle (GET /assessment-cycles/{month}).
+type CycleState struct {
+	CycleRecord
+	Appeals map[string]AppealStatus `json:"appeals"` // appeal id -> status
+}
+
+// FinalizeInput finalizes a month: results final, probation flags set (R4.4).
+type FinalizeInput struct {
+	Month string    `json:"month"`
+	At    time.Time `json:"at"`
+}
+
+// FinalizeOutput lists what finalizing found.
+type FinalizeOutput struct {
+	Final        int           `json:"final"`
+	Probation    []string      `json:"probation"` // employee ids put on probation
+	ServiceStars []ServiceStar `json:"service_stars"`
+}
+
+// OpenAppealInput is the cycle's open-appeal update (R6).
+type OpenAppealInput struct {
+	AssessmentID string `json:"assessment_id"`
+	AppellantID  string `json:"appellant_id"`
+	Reason       string `json:"reason"`
+}
+
+// OpenAppealOutput names the appeal started.
+type OpenAppealOutput struct {
+	AppealID   string `json:"appeal_id"`
+	WorkflowID string `json:"workflow_id"`
+}
+
+// AppealStatus is an appeal's status of api.md.
+type AppealStatus string
+
+const (
+	AppealOpen      AppealStatus = "open"
+	AppealWithdrawn AppealStatus = "withdrawn"
+	AppealUpheld    AppealStatus = "upheld"
+	AppealRejected  AppealStatus = "rejected"
+)
+
+// AppealInput starts an Appeal (a child of its month's cycle).
+type AppealInput struct {
+	AppealID     string              `json:"appeal_id"`
+	AssessmentID string              `json:"assessment_id"`
+	Month        string              `json:"month"`
+	AppellantID  string              `json:"appellant_id"`
+	ManagerID    string              `json:"manager_id"`
+	HeadID       string              `json:"head_id"`
+	Reason       string              `json:"reason"`
+	OpenedAt     time.Time           `json:"opened_at"`
+	Score        float64             `json:"score"` // the published score appealed against
+	Policy       AssessmentPolicy    `json:"policy"`
+	Calendar     []calendar.Override `json:"calendar"`
+	Location     string              `json:"location"`
+}
+
+// AppealState is the appeal of api.md (GET /appeals/{id}) and every command's answer.
+type AppealState struct {
+	ID               string       `json:"id"`
+	AssessmentID     string       `json:"assessment_id"`
+	AppellantID      string       `json:"appellant_id"`
+	Stage            int          `json:"stage"`
+	Status           AppealStatus `json:"status"`
+	DueAt            time.Time    `json:"due_at"`
+	RemainingSeconds int64        `json:"remaining_seconds"`
+	ReminderAt       *time.Time   `json:"reminder_at,omitempty"`
+	EscalatedAt      *time.Time   `json:"escalated_at"` // the missed stage-2 deadline, escalated to the head of HR
+	OriginalScore    float64      `json:"original_score"`
+	CorrectedScore   *float64     `json:"corrected_score"`
+	Events           []Event      `json:"events"`
+}
+
+// Refresh recomputes remaining_seconds at now (negative once overdue).
+func (s *AppealState) Refresh(now time.Time) {
+	if s.Status == AppealOpen {
+		s.RemainingSeconds = int64(s.DueAt.Sub(now) / time.Second)
+	}
+}
+
+// Appeal command inputs; Actor is filled in by the server.
+type (
+	AcceptExplanationInput struct {
+		Actor string `json:"actor"`
+		Note  string `json:"note"`
+	}
+	EscalateAppealInput struct {
+		Actor  string `json:"actor"`
+		Reason string `json:"reason"`
+	}
+	DecideAppealInput struct {
+		Actor          string       `json:"actor"`
+		Outcome        AppealStatus `json:"outcome"` // upheld or rejected
+		CorrectedScore *float64     `json:"corrected_score"`
+		Reason         string       `json:"reason"`
+	}
+)
+
+// AppealRecord is an appeal's state change written to PostgreSQL; on an
+// upheld decision the activity corrects the result (original kept, band
+// recomputed, the assessor's record noted: R6).
+type AppealRecord struct {
+	State     AppealState        `json:"state"`
+	Month     string             `json:"month"`
+	Decision  *DecideAppealInput `json:"decision,omitempty"`
+	DecidedAt *time.Time         `json:"decided_at,omitempty"`
+}
+
+// AppealNotice is a reminder or escalation of an appeal (R6).
+type AppealNotice struct {
+	Key        string    `json:"key"`
+	Kind       string    `json:"kind"` // reminder, escalation, outcome
+	AppealID   string    `json:"appeal_id"`
+	Recipients []string  `json:"recipients"`
+	DueAt      time.Time `json:"due_at"`
+	At         time.Time `json:"at"`
+}
+
+// HRHeadRecipient is where a missed stage-2 deadline escalates (R6).
+const HRHeadRecipient = "hr_head"
