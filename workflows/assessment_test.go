@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -327,5 +328,25 @@ func TestR4_CycleWaitsForAppealsAndRejectsLateOnes(t *testing.T) {
 	}
 	if pending != 0 {
 		t.Errorf("%d update checks never ran", pending)
+	}
+}
+
+// R4.5: the Schedule's run on the 1st at 02:00 (Asia/Shanghai) assesses
+// the previous month, under that month's cycle ID.
+func TestR4_MonthlyStarterPicksThePreviousMonth(t *testing.T) {
+	start := time.Date(2026, 11, 1, 2, 0, 0, 0, shanghai) // still 31 Oct in UTC
+	env, _ := newEnv(t, start)
+	env.RegisterWorkflowWithOptions(MonthlyCycleStarter, workflow.RegisterOptions{Name: MonthlyCycleStarterWorkflowType})
+	var childID string
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
+		childID = info.WorkflowExecution.ID
+	})
+	env.ExecuteWorkflow(MonthlyCycleStarterWorkflowType, DefaultAssessmentPolicy(), "Asia/Shanghai")
+	var month string
+	if err := env.GetWorkflowResult(&month); err != nil {
+		t.Fatal(err)
+	}
+	if month != "2026-10" || childID != AssessmentCycleWorkflowID("2026-10") {
+		t.Errorf("month %s child %s", month, childID)
 	}
 }
