@@ -376,21 +376,40 @@ func (s *Server) getComplaint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// command sends an Update to the complaint's workflow and answers with the
-// new state. A validator's rejection is 409 (the state forbids it) or 400;
-// a closed complaint's workflow has ended, so any command is 409.
-func (s *Server) command(w http.ResponseWriter, r *http.Request, update string, arg any) error {
-	no := chi.URLParam(r, "no")
-	h, err := s.temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		WorkflowID: workflows.ComplaintWorkflowID(no), UpdateName: update, Args: []any{arg},
+// complaintCommand sends an Update to the complaint's workflow and answers
+// with the new state. A closed complaint's workflow has ended: 409.
+func (s *Server) complaintCommand(update string) func(w http.ResponseWriter, r *http.Request, arg any) error {
+	return func(w http.ResponseWriter, r *http.Request, arg any) error {
+		no := chi.URLParam(r, "no")
+		var st workflows.ComplaintState
+		err := s.sendUpdate(r.Context(), workflows.ComplaintWorkflowID(no), update, arg, &st,
+			func() error { return s.missingComplaint(r.Context(), no) })
+		if err != nil {
+			return err
+		}
+		if err := s.finishState(r.Context(), &st); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, st)
+		return nil
+	}
+}
+
+// sendUpdate runs an Update to completion and decodes its result into out.
+// A validator's rejection is 409 (the state forbids it) or 400 (bad input);
+// a workflow Temporal does not know is answered by notFound.
+func (s *Server) sendUpdate(ctx context.Context, workflowID, update string, arg, out any, notFound func() error) error {
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: update, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	var st workflows.ComplaintState
 	if err == nil {
-		err = h.Get(r.Context(), &st)
+		err = h.Get(ctx, out)
 	}
-	var notFound *serviceerror.NotFound
+	var missing *serviceerror.NotFound
 	switch {
+	case err == nil:
+		return nil
 	case workflows.IsRejection(err, workflows.ErrConflict):
 		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: rejectionMessage(err)}
 	case workflows.IsRejection(err, workflows.ErrInvalidInput):
@@ -401,16 +420,11 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, update string, 
 			field, rest = "body", msg
 		}
 		return badRequest(map[string]string{field: rest})
-	case errors.As(err, &notFound):
-		return s.missingComplaint(r.Context(), no)
-	case err != nil:
-		return fmt.Errorf("%s complaint %s: %w", update, no, err)
+	case errors.As(err, &missing):
+		return notFound()
+	default:
+		return fmt.Errorf("%s %s: %w", update, workflowID, err)
 	}
-	if err := s.finishState(r.Context(), &st); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
 }
 
 // rejectionMessage is the validator's own message, without the SDK's wrapping.
@@ -422,13 +436,13 @@ func rejectionMessage(err error) string {
 	return msg
 }
 
-// commandBody decodes and checks a command body, then sends the update.
+// commandHandler decodes and checks a command body, then sends it.
 // check fills the actor and reports field problems.
 //
 // serverFields are input fields the server fills itself (the actor is the
 // authenticated caller, R1/R7; a new assignee's team comes from the
 // database): a client sending them gets 400, not a silent overwrite.
-func commandHandler[T any](s *Server, update string, check func(r *http.Request, in *T, errs fieldErrors), serverFields ...string) handlerFunc {
+func commandHandler[T any](send func(w http.ResponseWriter, r *http.Request, arg any) error, check func(r *http.Request, in *T, errs fieldErrors), serverFields ...string) handlerFunc {
 	serverFields = append(serverFields, "actor")
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in T
@@ -455,41 +469,41 @@ func commandHandler[T any](s *Server, update string, check func(r *http.Request,
 		if err := errs.err(); err != nil {
 			return err
 		}
-		return s.command(w, r, update, in)
+		return send(w, r, in)
 	}
 }
 
 func (s *Server) complaintCommands() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"contact": commandHandler(s, workflows.UpdateContact, func(r *http.Request, in *workflows.ContactInput, errs fieldErrors) {
+		"contact": commandHandler(s.complaintCommand(workflows.UpdateContact), func(r *http.Request, in *workflows.ContactInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Note = textField(errs, "note", in.Note, 2000)
 			if in.ContactedAt != nil && in.ContactedAt.After(time.Now().Add(time.Minute)) {
 				errs.add("contacted_at", "must not be in the future")
 			}
 		}),
-		"plan": commandHandler(s, workflows.UpdatePlan, func(r *http.Request, in *workflows.PlanInput, errs fieldErrors) {
+		"plan": commandHandler(s.complaintCommand(workflows.UpdatePlan), func(r *http.Request, in *workflows.PlanInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Plan = textField(errs, "plan", in.Plan, 4000)
 		}),
-		"resolve": commandHandler(s, workflows.UpdateResolve, func(r *http.Request, in *workflows.ResolveInput, errs fieldErrors) {
+		"resolve": commandHandler(s.complaintCommand(workflows.UpdateResolve), func(r *http.Request, in *workflows.ResolveInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Resolution = textField(errs, "resolution", in.Resolution, 4000)
 		}),
-		"pause": commandHandler(s, workflows.UpdatePause, func(r *http.Request, in *workflows.PauseInput, errs fieldErrors) {
+		"pause": commandHandler(s.complaintCommand(workflows.UpdatePause), func(r *http.Request, in *workflows.PauseInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
 		}),
-		"resume": commandHandler(s, workflows.UpdateResume, func(r *http.Request, in *workflows.ResumeInput, errs fieldErrors) {
+		"resume": commandHandler(s.complaintCommand(workflows.UpdateResume), func(r *http.Request, in *workflows.ResumeInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 		}),
-		"reassign": commandHandler(s, workflows.UpdateReassign, func(r *http.Request, in *workflows.ReassignInput, errs fieldErrors) {
+		"reassign": commandHandler(s.complaintCommand(workflows.UpdateReassign), func(r *http.Request, in *workflows.ReassignInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
 			u := s.placeAgent(r.Context(), errs, "assignee_id", in.AssigneeID)
 			in.TeamID, in.ManagerID, in.HeadID = u.TeamID, u.ManagerID, u.HeadID
 		}, "team_id", "manager_id", "head_id"),
-		"extend": commandHandler(s, workflows.UpdateExtend, func(r *http.Request, in *workflows.ExtendInput, errs fieldErrors) {
+		"extend": commandHandler(s.complaintCommand(workflows.UpdateExtend), func(r *http.Request, in *workflows.ExtendInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
 			switch in.Clock {
@@ -501,11 +515,11 @@ func (s *Server) complaintCommands() map[string]handlerFunc {
 				errs.add("due_at", "required, an RFC 3339 instant")
 			}
 		}),
-		"reopen": commandHandler(s, workflows.UpdateReopen, func(r *http.Request, in *workflows.ReopenInput, errs fieldErrors) {
+		"reopen": commandHandler(s.complaintCommand(workflows.UpdateReopen), func(r *http.Request, in *workflows.ReopenInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
 		}),
-		"survey": commandHandler(s, workflows.UpdateSurvey, func(r *http.Request, in *workflows.SurveyInput, errs fieldErrors) {
+		"survey": commandHandler(s.complaintCommand(workflows.UpdateSurvey), func(r *http.Request, in *workflows.SurveyInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			if field, bad := in.Ratings.Invalid(); bad {
 				errs.add("ratings."+field, "required, 1 (very dissatisfied) to 5 (very satisfied)")

@@ -1,0 +1,262 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/acme/aftersales/workflows"
+)
+
+type startCycleRequest struct {
+	Month string `json:"month"`
+}
+
+// POST /api/v1/assessment-cycles (hr): starts that month's cycle early, or
+// returns it (200) when it exists already, whoever started it (R4.5).
+func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
+	var req startCycleRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	month, err := time.ParseInLocation("2006-01", req.Month, s.loc)
+	errs := fieldErrors{}
+	now := time.Now().In(s.loc)
+	switch {
+	case err != nil:
+		errs.add("month", "required, as YYYY-MM")
+	case !month.Before(time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.loc)):
+		errs.add("month", "only a month that has ended can be assessed")
+	}
+	if err := errs.err(); err != nil {
+		return err
+	}
+	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
+		ID:                       workflows.AssessmentCycleWorkflowID(req.Month),
+		TaskQueue:                s.queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, // a month is assessed once
+	}, workflows.AssessmentCycleWorkflowType, workflows.CycleInput{
+		Month: req.Month, StartedBy: principal(r).UserID, Policy: workflows.DefaultAssessmentPolicy(), Location: s.loc.String(),
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	status := http.StatusCreated
+	if errors.As(err, &started) {
+		status = http.StatusOK
+	} else if err != nil {
+		return fmt.Errorf("start assessment cycle: %w", err)
+	}
+	st, err := s.cycleState(r, req.Month)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, st)
+	return nil
+}
+
+// GET /api/v1/assessment-cycles/{month} (hr, manager).
+func (s *Server) getCycle(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.cycleState(r, chi.URLParam(r, "month"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) cycleState(r *http.Request, month string) (workflows.CycleState, error) {
+	var st workflows.CycleState
+	v, err := s.temporal.QueryWorkflow(r.Context(), workflows.AssessmentCycleWorkflowID(month), "", workflows.QueryCycle)
+	var missing *serviceerror.NotFound
+	if errors.As(err, &missing) {
+		return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no assessment cycle for " + month}
+	}
+	if err != nil {
+		return st, fmt.Errorf("query cycle %s: %w", month, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, err
+	}
+	if st.Appeals == nil {
+		st.Appeals = map[string]workflows.AppealStatus{}
+	}
+	if st.ServiceStars == nil {
+		st.ServiceStars = []workflows.ServiceStar{}
+	}
+	return st, nil
+}
+
+// splitAssessmentID parses "<YYYY-MM>_<employee id>".
+func splitAssessmentID(id string) (month, employee string, ok bool) {
+	month, employee, ok = strings.Cut(id, "_")
+	if _, err := time.Parse("2006-01", month); err != nil || employee == "" {
+		return "", "", false
+	}
+	return month, employee, ok
+}
+
+// appealAssessmentID is the assessment an appeal id ("appeal_<assessment id>") is about.
+func appealAssessmentID(appealID string) (string, bool) {
+	id, ok := strings.CutPrefix(appealID, "appeal_")
+	if _, _, valid := splitAssessmentID(id); !ok || !valid {
+		return "", false
+	}
+	return id, true
+}
+
+// assessedResource: an assessment (or its appeal) belongs to the assessed
+// employee and their team; the department head is a skip-level owner.
+// The path's {id} is an assessment id, or with ofAppeal an appeal id.
+func (s *Server) assessedResource(ofAppeal, skipLevel bool) func(*http.Request) (Resource, error) {
+	return func(r *http.Request) (Resource, error) {
+		id := chi.URLParam(r, "id")
+		if ofAppeal {
+			var ok bool
+			if id, ok = appealAssessmentID(id); !ok {
+				return Resource{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such appeal"}
+			}
+		}
+		_, employee, ok := splitAssessmentID(id)
+		if !ok {
+			return Resource{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such assessment"}
+		}
+		u, err := s.q.GetUserPlacement(r.Context(), employee)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Resource{}, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such assessment"}
+		}
+		if err != nil {
+			return Resource{}, err
+		}
+		if skipLevel {
+			return Resource{OwnerIDs: []string{u.HeadID}}, nil
+		}
+		return Resource{TeamIDs: []string{u.TeamID}, OwnerIDs: []string{employee}}, nil
+	}
+}
+
+type openAppealRequest struct {
+	Reason string `json:"reason"`
+}
+
+// POST /api/v1/assessments/{id}/appeals (the assessed employee, R6): the
+// month's cycle validates the window and the one-appeal rule and starts the
+// appeal; 201 + the appeal.
+func (s *Server) openAppeal(w http.ResponseWriter, r *http.Request) error {
+	var req openAppealRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	errs := fieldErrors{}
+	req.Reason = textField(errs, "reason", req.Reason, 4000)
+	if err := errs.err(); err != nil {
+		return err
+	}
+	id := chi.URLParam(r, "id")
+	month, _, _ := splitAssessmentID(id)
+	var out workflows.OpenAppealOutput
+	err := s.sendUpdate(r.Context(), workflows.AssessmentCycleWorkflowID(month), workflows.UpdateOpenAppeal,
+		workflows.OpenAppealInput{AssessmentID: id, AppellantID: principal(r).UserID, Reason: req.Reason}, &out,
+		func() error {
+			return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no assessment cycle for " + month}
+		})
+	if err != nil {
+		return err
+	}
+	st, err := s.appealState(r, out.AppealID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, st)
+	return nil
+}
+
+func (s *Server) appealState(r *http.Request, appealID string) (workflows.AppealState, error) {
+	var st workflows.AppealState
+	assessmentID, _ := appealAssessmentID(appealID)
+	v, err := s.temporal.QueryWorkflow(r.Context(), workflows.AppealWorkflowID(assessmentID), "", workflows.QueryAppeal)
+	var missing *serviceerror.NotFound
+	if errors.As(err, &missing) {
+		return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such appeal"}
+	}
+	if err != nil {
+		return st, fmt.Errorf("query appeal %s: %w", appealID, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, err
+	}
+	localizeAppeal(&st, s.loc)
+	return st, nil
+}
+
+func localizeAppeal(st *workflows.AppealState, loc *time.Location) {
+	st.Refresh(time.Now())
+	st.DueAt = st.DueAt.In(loc)
+	st.ReminderAt = localTime(st.ReminderAt, loc)
+	st.EscalatedAt = localTime(st.EscalatedAt, loc)
+	for i := range st.Events {
+		st.Events[i].At = st.Events[i].At.In(loc)
+	}
+}
+
+// GET /api/v1/appeals/{id}: stage, deadline, remaining, history.
+func (s *Server) getAppeal(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.appealState(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// appealCommand sends an Update to the appeal and answers with its new state.
+func (s *Server) appealCommand(update string) func(w http.ResponseWriter, r *http.Request, arg any) error {
+	return func(w http.ResponseWriter, r *http.Request, arg any) error {
+		appealID := chi.URLParam(r, "id")
+		assessmentID, _ := appealAssessmentID(appealID)
+		var st workflows.AppealState
+		err := s.sendUpdate(r.Context(), workflows.AppealWorkflowID(assessmentID), update, arg, &st, func() error {
+			return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such appeal"}
+		})
+		if err != nil {
+			return err
+		}
+		localizeAppeal(&st, s.loc)
+		writeJSON(w, http.StatusOK, st)
+		return nil
+	}
+}
+
+func (s *Server) appealCommands() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"accept-explanation": commandHandler(s.appealCommand(workflows.UpdateAcceptExplanation), func(r *http.Request, in *workflows.AcceptExplanationInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+		}),
+		"escalate": commandHandler(s.appealCommand(workflows.UpdateEscalateAppeal), func(r *http.Request, in *workflows.EscalateAppealInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+		}),
+		"decision": commandHandler(s.appealCommand(workflows.UpdateDecideAppeal), func(r *http.Request, in *workflows.DecideAppealInput, errs fieldErrors) {
+			in.Actor = principal(r).UserID
+			in.Reason = textField(errs, "reason", in.Reason, 4000)
+			switch in.Outcome {
+			case workflows.AppealUpheld:
+				if in.CorrectedScore == nil {
+					errs.add("corrected_score", "required when upheld: 0 to 100, one decimal")
+				}
+			case workflows.AppealRejected:
+				if in.CorrectedScore != nil {
+					errs.add("corrected_score", "only with outcome upheld")
+				}
+			default:
+				errs.add("outcome", "must be upheld or rejected")
+			}
+		}),
+	}
+}
