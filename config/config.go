@@ -26,6 +26,9 @@ type Config struct {
 	LogJSON     bool           // LOG_FORMAT=json
 	WebhookURL  string         // NOTIFY_WEBHOOK_URL: warnings and escalations (R3); empty logs them
 	MetricsAddr string         // METRICS_ADDR: the worker's /metrics listener
+	// PublicationWindow (ASSESSMENT_PUBLICATION_WINDOW, a Go duration) replaces
+	// the 3-working-day publication window: for demos and tests only.
+	PublicationWindow time.Duration
 	// Temporal holds the SDK client options. They are read by the SDK's own
 	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 	// TEMPORAL_TLS_*, TEMPORAL_PROFILE ...), so the names are the ones every
@@ -78,6 +81,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c.Temporal, err = envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(lookup)})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("temporal client options: %w", err))
+	}
+	if v := get("ASSESSMENT_PUBLICATION_WINDOW", ""); v != "" {
+		if c.PublicationWindow, err = time.ParseDuration(v); err != nil || c.PublicationWindow < 0 {
+			errs = append(errs, fmt.Errorf("ASSESSMENT_PUBLICATION_WINDOW: want a duration like 2m, got %q", v))
+		}
 	}
 	if c.WebhookURL != "" {
 		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -45,7 +45,7 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, // a month is assessed once
 	}, workflows.AssessmentCycleWorkflowType, workflows.CycleInput{
-		Month: req.Month, StartedBy: principal(r).UserID, Policy: workflows.DefaultAssessmentPolicy(), Location: s.loc.String(),
+		Month: req.Month, StartedBy: principal(r).UserID, Policy: s.assess, Location: s.loc.String(),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	status := http.StatusCreated

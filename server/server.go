@@ -19,6 +19,7 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/workflows"
 )
 
 // Options are the server's dependencies.
@@ -32,6 +33,9 @@ type Options struct {
 	Location *time.Location
 	// TaskQueue is where the server starts workflows.
 	TaskQueue string
+	// PublicationWindow, when set, replaces the assessment's working-day
+	// publication window (demos and tests).
+	PublicationWindow time.Duration
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// means a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -46,6 +50,7 @@ type Server struct {
 	auth     auth.Authenticator
 	loc      *time.Location
 	queue    string
+	assess   workflows.AssessmentPolicy
 	metrics  *httpMetrics
 	openapi  []byte
 	router   chi.Router
@@ -73,9 +78,11 @@ func New(o Options) (*Server, error) {
 		auth:     o.Auth,
 		loc:      o.Location,
 		queue:    o.TaskQueue,
+		assess:   workflows.DefaultAssessmentPolicy(),
 		metrics:  newHTTPMetrics(reg),
 		openapi:  doc,
 	}
+	s.assess.PublicationWindow = o.PublicationWindow
 	if s.auth == nil {
 		s.auth = auth.NewTokenStore(s.q)
 	}

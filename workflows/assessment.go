@@ -72,6 +72,9 @@ func (c *cycle) run(ctx workflow.Context) (CycleState, error) {
 	// Published: open to appeal until the end of the N-th working day (R4.5, R2).
 	now := workflow.Now(ctx)
 	ends := c.cal.AddWorkingDays(now, c.in.Policy.PublicationWorkingDays)
+	if c.in.Policy.PublicationWindow > 0 {
+		ends = now.Add(c.in.Policy.PublicationWindow)
+	}
 	c.rec.Status, c.rec.PublishedAt, c.rec.WindowEndsAt, c.rec.ResultsCount = CyclePublished, &now, &ends, len(out.Results)
 	if err := c.record(ctx); err != nil {
 		return c.state(), err

@@ -65,6 +65,10 @@ const (
 // AssessmentPolicy is carried in the cycle's input (R4.5).
 type AssessmentPolicy struct {
 	PublicationWorkingDays int `json:"publication_working_days"` // R4.5: 3
+	// PublicationWindow, when set, replaces the working-day window with a
+	// plain duration: a demo and test setting (ASSESSMENT_PUBLICATION_WINDOW),
+	// so a whole month can be walked through in minutes. Production leaves it 0.
+	PublicationWindow time.Duration `json:"publication_window,omitempty"`
 	// R6: stage 1 with the manager, stage 2 with HR, reminder in stage 2.
 	Stage1WorkingDays   int `json:"stage1_working_days"`   // 2
 	Stage2WorkingDays   int `json:"stage2_working_days"`   // 5

@@ -29,7 +29,7 @@ func run(ctx context.Context) error {
 	}
 	defer tc.Close()
 	cfg := env.Config
-	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue})
+	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow})
 	if err != nil {
 		return err
 	}
