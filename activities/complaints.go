@@ -209,18 +209,26 @@ var defaultHTTPClient = &http.Client{Timeout: notifyTimeout}
 
 // Notify delivers a warning or escalation notice (R3). Without WebhookURL it
 // logs one structured line; with it, it POSTs n as JSON with the header
-// Idempotency-Key: n.Key (the same on every retry, so the receiver can drop
-// duplicates). Non-2xx answers are retryable errors, except a 4xx other
-// than 408 and 429, which retrying cannot fix. The notice carries ids and
-// times only, never the customer's name or phone (R7).
+// Idempotency-Key: n.Key (see deliver). The notice carries ids and times
+// only, never the customer's name or phone (R7).
 func (a *Activities) Notify(ctx context.Context, n workflows.Notification) error {
+	return a.deliver(ctx, n.Key, n, "complaint notification",
+		"kind", n.Kind, "complaint_no", n.ComplaintNo, "clock", string(n.Clock), "level", n.Level,
+		"recipients", n.Recipients, "due_at", n.DueAt, "key", n.Key)
+}
+
+// deliver is the delivery of every notice (complaints' Notify, appeals'
+// NotifyAppeal). Without WebhookURL it logs msg with attrs; with it, it
+// POSTs notice as JSON with the header Idempotency-Key: key (the same on
+// every retry, so the receiver can drop duplicates). Non-2xx answers are
+// retryable errors, except a 4xx other than 408 and 429, which retrying
+// cannot fix.
+func (a *Activities) deliver(ctx context.Context, key string, notice any, msg string, attrs ...any) error {
 	if a.WebhookURL == "" {
-		a.logger().InfoContext(ctx, "complaint notification",
-			"kind", n.Kind, "complaint_no", n.ComplaintNo, "clock", string(n.Clock), "level", n.Level,
-			"recipients", n.Recipients, "due_at", n.DueAt, "key", n.Key)
+		a.logger().InfoContext(ctx, msg, attrs...)
 		return nil
 	}
-	body, err := json.Marshal(n)
+	body, err := json.Marshal(notice)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("encode notification: "+err.Error(), "InvalidNotification", nil)
 	}
@@ -231,7 +239,7 @@ func (a *Activities) Notify(ctx context.Context, n workflows.Notification) error
 		return temporal.NewNonRetryableApplicationError("notification webhook: bad URL", "WebhookConfig", nil)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", n.Key)
+	req.Header.Set("Idempotency-Key", key)
 	client := a.HTTPClient
 	if client == nil {
 		client = defaultHTTPClient

@@ -14,9 +14,9 @@ import (
 	"github.com/acme/aftersales/workflows"
 )
 
-// Metrics are the complaint SLA metrics (R3). Labels are clock names,
-// outcomes and levels only: never complaint numbers or personal data (R7).
-// A nil *Metrics records nothing.
+// Metrics are the complaint SLA metrics (R3) and the appeal metrics (R6).
+// Labels are clock names, outcomes and levels only: never complaint numbers,
+// appeal ids or personal data (R7). A nil *Metrics records nothing.
 type Metrics struct {
 	received        prometheus.Counter
 	clocks          *prometheus.CounterVec // clock, outcome = met | breached
@@ -26,7 +26,18 @@ type Metrics struct {
 	warnings        *prometheus.CounterVec // clock
 	escalations     *prometheus.CounterVec // clock, level
 	openEscalations *openEscalationsCollector
+
+	// R6 appeals (assessment.go observes them, for rows that were new).
+	appealsOpened         prometheus.Counter
+	appealsDecided        *prometheus.CounterVec // outcome = upheld | rejected | withdrawn
+	appealDecisionHours   prometheus.Histogram   // opened -> upheld/rejected, hours on working days (R2)
+	appealDeadlinesMissed prometheus.Counter
 }
+
+// appealHourBuckets span R6's deadlines in working hours (a working day
+// counts 24 h): stage 1 is 2 working days (48 h), stage 2 five more (168 h
+// in all), with room for late decisions.
+var appealHourBuckets = []float64{4, 8, 12, 24, 36, 48, 72, 96, 120, 144, 168, 192, 240, 336}
 
 // slaBuckets span the clocks of R3: minutes (a fast first contact) to weeks
 // (7 working days across a holiday such as 国庆节, plus extensions).
@@ -64,6 +75,20 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 		escalations: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "complaint_escalations_total", Help: "Escalations of missed clocks (R3).",
 		}, []string{"clock", "level"}),
+		appealsOpened: f.NewCounter(prometheus.CounterOpts{
+			Name: "appeals_opened_total", Help: "Appeals opened against monthly results (R6).",
+		}),
+		appealsDecided: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "appeals_decided_total", Help: "Appeals ended, by outcome: upheld, rejected or withdrawn (R6).",
+		}, []string{"outcome"}),
+		appealDecisionHours: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "appeal_decision_working_hours",
+			Help:    "Time from an appeal's opening to its decision (upheld or rejected), in hours on working days (R2, R6).",
+			Buckets: appealHourBuckets,
+		}),
+		appealDeadlinesMissed: f.NewCounter(prometheus.CounterOpts{
+			Name: "appeal_deadlines_missed_total", Help: "Stage-2 appeal deadlines missed and escalated to the head of HR (R6).",
+		}),
 	}
 	if pool != nil {
 		m.openEscalations = &openEscalationsCollector{q: db.New(pool), desc: prometheus.NewDesc(

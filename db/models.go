@@ -20,6 +20,90 @@ type ApiToken struct {
 	RevokedAt    *time.Time
 }
 
+type Appeal struct {
+	ID             string
+	AssessmentID   string
+	Month          string
+	AppellantID    string
+	Stage          int32
+	Status         string
+	DueAt          time.Time
+	EscalatedAt    *time.Time
+	OpenedAt       time.Time
+	DecidedAt      *time.Time
+	DecidedBy      *string
+	OutcomeReason  *string
+	OriginalScore  pgtype.Numeric
+	CorrectedScore pgtype.Numeric
+	LastSeq        int32
+	UpdatedAt      time.Time
+}
+
+type AppealEvent struct {
+	AppealID string
+	Seq      int32
+	Type     string
+	ActorID  string
+	At       time.Time
+	Reason   string
+	Data     []byte
+}
+
+type Assessment struct {
+	ID               string
+	Month            string
+	EmployeeID       string
+	TeamID           *string
+	Surveys          int32
+	WorkOrders       int32
+	FirstTimeFixes   int32
+	Complaints       int32
+	TimelyComplaints int32
+	Csat             pgtype.Numeric
+	Ftfr             pgtype.Numeric
+	Timeliness       pgtype.Numeric
+	DeductionPoints  int32
+	DeductionCount   int32
+	Score            pgtype.Numeric
+	Band             string
+	SeriousWarning   bool
+	Probation        bool
+	Status           string
+	OriginalScore    pgtype.Numeric
+	OriginalBand     *string
+	CorrectedBy      *string
+	CorrectedAt      *time.Time
+	CorrectionReason *string
+	ComputedAt       time.Time
+}
+
+type AssessmentCycle struct {
+	Month        string
+	Status       string
+	PublishedAt  *time.Time
+	WindowEndsAt *time.Time
+	FinalizedAt  *time.Time
+	ResultsCount int32
+	OpenAppeals  int32
+	StartedBy    string
+	PeriodStart  *time.Time
+	PeriodEnd    *time.Time
+	ServiceStars []byte
+	UpdatedAt    time.Time
+}
+
+type AssessorOverturn struct {
+	ID             int64
+	AppealID       string
+	AssessmentID   string
+	AssessorID     *string
+	DecidedBy      string
+	OriginalScore  pgtype.Numeric
+	CorrectedScore pgtype.Numeric
+	Reason         string
+	At             time.Time
+}
+
 type CalendarOverride struct {
 	Day       time.Time
 	Working   bool
@@ -111,6 +195,15 @@ type Escalation struct {
 	AckNote        *string
 }
 
+type Probation struct {
+	EmployeeID   string
+	FromMonth    string
+	Months       int32
+	AssessmentID string
+	Reason       string
+	CreatedAt    time.Time
+}
+
 type Survey struct {
 	ComplaintNo string
 	Resolution  int32
@@ -144,4 +237,17 @@ type User struct {
 type UserRole struct {
 	UserID string
 	Role   string
+}
+
+type WorkOrder struct {
+	WorkOrderNo  string
+	RequestHash  []byte
+	TechnicianID string
+	TeamID       string
+	CompletedAt  time.Time
+	RepeatOf     *string
+	FirstTimeFix bool
+	CameBackAs   *string
+	CreatedBy    string
+	CreatedAt    time.Time
 }

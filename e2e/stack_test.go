@@ -26,6 +26,9 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// publicationWindow is the e2e assessment window (see server.Options).
+const publicationWindow = 8 * time.Second
+
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // stack is one running service with the demo organisation.
@@ -56,6 +59,9 @@ func startStack(t *testing.T) *stack {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	srv, err := server.New(server.Options{
 		Logger: quiet, Pool: pool, Temporal: tc, Location: loc, TaskQueue: queue, Registry: reg,
+		// A month's publication window of seconds, not 3 working days, so a
+		// test can walk a whole assessment month.
+		PublicationWindow: publicationWindow,
 	})
 	if err != nil {
 		t.Fatal(err)

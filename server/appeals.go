@@ -43,7 +43,9 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 		ID:                       workflows.AssessmentCycleWorkflowID(req.Month),
 		TaskQueue:                s.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, // a month is assessed once
+		// Tell "started now" (201) from "exists" (200).
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, // a month is assessed once
 	}, workflows.AssessmentCycleWorkflowType, workflows.CycleInput{
 		Month: req.Month, StartedBy: principal(r).UserID, Policy: s.assess, Location: s.loc.String(),
 	})

@@ -130,6 +130,36 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		r.With(authorize(Access{Roles: []auth.Role{auth.EscalationOfficer}, OwnerRoles: []auth.Role{auth.Manager}, Resource: s.escalationResource})).
 			Method(http.MethodPost, "/escalations/{id}/ack", handlerFunc(s.ackEscalation))
 
+		// Work orders and deductions (R4.2, R4.4).
+		r.With(authorize(Access{TeamRoles: []auth.Role{auth.Manager}, OwnerRoles: []auth.Role{auth.Agent},
+			Resource: subjectFromBody(s, "technician_id", func(b *workOrderRequest) string { return b.TechnicianID })})).
+			Method(http.MethodPost, "/work-orders", handlerFunc(s.createWorkOrder))
+		r.With(authorize(Access{TeamRoles: []auth.Role{auth.Manager},
+			Resource: subjectFromBody(s, "employee_id", func(b *deductionRequest) string { return b.EmployeeID })})).
+			Method(http.MethodPost, "/deductions", handlerFunc(s.createDeduction))
+		employeesManager := Access{TeamRoles: []auth.Role{auth.Manager}, Resource: s.deductionResource}
+		r.With(authorize(employeesManager)).Method(http.MethodPost, "/deductions/{id}/confirm", s.decideDeduction("confirmed"))
+		r.With(authorize(employeesManager)).Method(http.MethodPost, "/deductions/{id}/cancel", s.decideDeduction("cancelled"))
+
+		// Assessments and appeals (R4, R6).
+		r.With(authorize(only(auth.HR))).Method(http.MethodPost, "/assessment-cycles", handlerFunc(s.startCycle))
+		r.With(authorize(only(auth.HR, auth.Manager))).Method(http.MethodGet, "/assessment-cycles/{month}", handlerFunc(s.getCycle))
+		r.With(authorize(only(auth.HR, auth.Manager, auth.Agent))).Method(http.MethodGet, "/assessments", handlerFunc(s.listAssessments))
+		r.With(authorize(Access{OwnerRoles: auth.AllRoles, Resource: s.assessedResource(false, false)})).
+			Method(http.MethodPost, "/assessments/{id}/appeals", handlerFunc(s.openAppeal))
+		appealParty := s.assessedResource(true, false)
+		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, TeamRoles: []auth.Role{auth.Manager}, OwnerRoles: auth.AllRoles, Resource: appealParty})).
+			Method(http.MethodGet, "/appeals/{id}", handlerFunc(s.getAppeal))
+		appealCmds := s.appealCommands()
+		r.With(authorize(Access{OwnerRoles: auth.AllRoles, Resource: appealParty})).
+			Method(http.MethodPost, "/appeals/{id}/accept-explanation", appealCmds["accept-explanation"])
+		r.With(authorize(Access{TeamRoles: []auth.Role{auth.Manager}, OwnerRoles: auth.AllRoles, Resource: appealParty})).
+			Method(http.MethodPost, "/appeals/{id}/escalate", appealCmds["escalate"])
+		// HR decides, or the skip-level manager (the department head, R6).
+		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, OwnerRoles: []auth.Role{auth.Manager}, Resource: s.assessedResource(true, true)})).
+			Method(http.MethodPost, "/appeals/{id}/decision", appealCmds["decision"])
+		r.With(authorize(only(auth.HR))).Method(http.MethodGet, "/reports/annual/{year}", handlerFunc(s.annualReport))
+
 		// Calendar (R2).
 		r.With(authorize(anyone)).Method(http.MethodGet, "/calendar", handlerFunc(s.listCalendar))
 		r.With(authorize(anyone)).Method(http.MethodPost, "/calendar/deadline", handlerFunc(s.calendarDeadline))

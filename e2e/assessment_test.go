@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// poll calls until ok or the deadline; the service is eventually consistent
+// only across workflow steps (a cycle computing, a window ending).
+func (s *stack) poll(what string, within time.Duration, f func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for !f() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// R4 and R6 end to end: a month of complaints, surveys, work orders and
+// deductions entered through the API; the cycle run; one result appealed
+// and upheld; the corrected score shown with the original kept; the cycle
+// final only after the decision.
+func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
+	s := startStack(t)
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(sh)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, sh).AddDate(0, -1, 0) // the month just ended
+	month := first.Format("2006-01")
+	at := func(day, hour int) string {
+		return first.AddDate(0, 0, day-1).Add(time.Duration(hour) * time.Hour).Format(time.RFC3339)
+	}
+	must := func(r response, status int, what string) response {
+		t.Helper()
+		if r.status != status {
+			t.Fatalf("%s: %d, want %d: %s", what, r.status, status, r.raw)
+		}
+		return r
+	}
+
+	// A complaint received on the 5th at 10:00 misses its contact clock on
+	// the 6th: it counts in this month, not timely (R4.0, R4.3).
+	c := complaintBody("M-1")
+	c["received_at"] = at(5, 10)
+	must(s.call("agent1", "POST", "/api/v1/complaints", c), 201, "complaint")
+	for _, step := range []struct{ path, field, value string }{{"contact", "note", "n"}, {"plan", "plan", "p"}, {"resolve", "resolution", "r"}} {
+		must(s.call("agent1", "POST", "/api/v1/complaints/M-1/"+step.path, map[string]any{step.field: step.value}), 200, step.path)
+	}
+	// One survey on the 20th: 5x0.20 + 4x0.15 + 5x0.25 + 4x0.15 + 3x0.25 = 4.2 -> CSAT 84.0 (R4.1).
+	must(s.call("agent1", "POST", "/api/v1/complaints/M-1/survey", map[string]any{
+		"ratings": map[string]any{"attitude": 5, "speed": 4, "quality": 5, "parts": 4, "cost": 3}, "surveyed_at": at(20, 10)}), 200, "survey")
+	// Two work orders; the second is a repeat of the first within 30 days,
+	// so the first is no first-time fix: FTFR 1/2 = 50.0 (R4.2).
+	must(s.call("agent1", "POST", "/api/v1/work-orders", map[string]any{"work_order_no": "WO-1", "technician_id": "agent1", "completed_at": at(5, 12)}), 201, "WO-1")
+	must(s.call("manager1", "POST", "/api/v1/work-orders", map[string]any{"work_order_no": "WO-2", "technician_id": "agent1", "completed_at": at(10, 12), "repeat_of": "WO-1"}), 201, "WO-2")
+	// One confirmed deduction of 20 points (R4.4).
+	d := must(s.call("manager1", "POST", "/api/v1/deductions", map[string]any{"employee_id": "agent1", "reason_code": "untimely_service", "occurred_at": at(12, 9), "note": "late visit"}), 201, "deduction")
+	must(s.call("manager1", "POST", fmt.Sprintf("/api/v1/deductions/%v/confirm", d.body["id"]), map[string]any{"note": "checked"}), 200, "confirm")
+
+	// HR runs the month.
+	cyc := must(s.call("hr1", "POST", "/api/v1/assessment-cycles", map[string]any{"month": month}), 201, "start cycle")
+	if cyc.body["month"] != month {
+		t.Fatalf("cycle %s", cyc.raw)
+	}
+	must(s.call("hr1", "POST", "/api/v1/assessment-cycles", map[string]any{"month": month}), 200, "start cycle again")
+	var result map[string]any
+	s.poll("published results", 20*time.Second, func() bool {
+		r := s.call("hr1", "GET", "/api/v1/assessments?month="+month, nil)
+		items, _ := r.body["items"].([]any)
+		for _, it := range items {
+			if m := it.(map[string]any); m["employee_id"] == "agent1" {
+				result = m
+			}
+		}
+		return result != nil
+	})
+	// 0.7x84.0 + 0.2x50.0 + 0.1x0.0 = 68.8, minus 20 = 48.8: failing (R4.4).
+	if result["csat"] != 84.0 || result["ftfr"] != 50.0 || result["timeliness"] != 0.0 || result["score"] != 48.8 ||
+		result["band"] != "failing" || result["deductions"] != 20.0 || result["status"] != "published" || result["corrected"] != nil {
+		t.Fatalf("agent1's result: %v", result)
+	}
+	id := result["id"].(string)
+	if r := s.call("agent2", "GET", "/api/v1/assessments?month="+month, nil); len(r.body["items"].([]any)) != 0 {
+		t.Errorf("agent2 sees others' results: %s", r.raw)
+	}
+
+	// agent1 appeals; the manager cannot settle it, so it goes to HR.
+	must(s.call("agent2", "POST", "/api/v1/assessments/"+id+"/appeals", map[string]any{"reason": "x"}), 403, "appeal of another's result")
+	ap := must(s.call("agent1", "POST", "/api/v1/assessments/"+id+"/appeals", map[string]any{"reason": "the late visit was the customer's request"}), 201, "appeal")
+	appealID := ap.body["id"].(string)
+	if ap.body["stage"] != 1.0 || ap.body["status"] != "open" {
+		t.Fatalf("new appeal: %s", ap.raw)
+	}
+	must(s.call("agent1", "POST", "/api/v1/assessments/"+id+"/appeals", map[string]any{"reason": "again"}), 409, "second appeal")
+	must(s.call("hr1", "POST", "/api/v1/appeals/"+appealID+"/decision", map[string]any{"outcome": "upheld", "corrected_score": 68.8, "reason": "r"}), 409, "decision in stage 1")
+	esc := must(s.call("manager1", "POST", "/api/v1/appeals/"+appealID+"/escalate", map[string]any{"reason": "customer confirms"}), 200, "escalate")
+	if esc.body["stage"] != 2.0 {
+		t.Fatalf("after escalate: %s", esc.raw)
+	}
+	// The window ends; the month is not final while the appeal is open.
+	s.poll("the window to end", 30*time.Second, func() bool {
+		r := s.call("hr1", "GET", "/api/v1/assessment-cycles/"+month, nil)
+		return r.body["status"] == "closing"
+	})
+	if r := s.call("hr1", "GET", "/api/v1/assessment-cycles/"+month, nil); r.body["open_appeals"] != 1.0 {
+		t.Fatalf("cycle while the appeal is open: %s", r.raw)
+	}
+	must(s.call("agent1", "POST", "/api/v1/appeals/"+appealID+"/decision", map[string]any{"outcome": "upheld", "corrected_score": 68.8, "reason": "r"}), 403, "the appellant deciding")
+	dec := must(s.call("hr1", "POST", "/api/v1/appeals/"+appealID+"/decision", map[string]any{"outcome": "upheld", "corrected_score": 68.8, "reason": "the visit time was the customer's choice"}), 200, "decision")
+	if dec.body["status"] != "upheld" {
+		t.Fatalf("decision: %s", dec.raw)
+	}
+	s.poll("the cycle to be final", 20*time.Second, func() bool {
+		return s.call("hr1", "GET", "/api/v1/assessment-cycles/"+month, nil).body["status"] == "final"
+	})
+	r := s.call("agent1", "GET", "/api/v1/assessments?month="+month, nil)
+	got := r.body["items"].([]any)[0].(map[string]any)
+	corr, _ := got["corrected"].(map[string]any)
+	if got["score"] != 68.8 || got["band"] != "poor" || got["status"] != "final" || corr == nil || corr["original_score"] != 48.8 || corr["by"] != "hr1" {
+		t.Fatalf("corrected result: %s", r.raw)
+	}
+	if r := s.call("agent1", "GET", "/api/v1/appeals/"+appealID, nil); r.status != 200 || r.body["status"] != "upheld" {
+		t.Errorf("appeal after: %d %s", r.status, r.raw)
+	}
+	rep := must(s.call("hr1", "GET", fmt.Sprintf("/api/v1/reports/annual/%d", first.Year()), nil), 200, "annual report")
+	if emps := rep.body["employees"].([]any); len(emps) != 1 || emps[0].(map[string]any)["total"] != 68.8 {
+		t.Errorf("annual report: %s", rep.raw)
+	}
+	must(s.call("agent1", "GET", fmt.Sprintf("/api/v1/reports/annual/%d", first.Year()), nil), 403, "annual report as agent")
+	_ = http.StatusOK
+}
