@@ -276,10 +276,6 @@ func (a *Activities) RecordCycle(ctx context.Context, rec workflows.CycleRecord)
 	})
 }
 
-// starMinScore is R5.2's threshold of a CSI service star. FinalizeInput does
-// not carry the cycle's policy, so the default policy's value is used.
-var starMinScore, _ = tenthsFromFloat(workflows.DefaultAssessmentPolicy().StarMinScore)
-
 // FinalizeCycle makes the month's results final (R4.5), in one transaction:
 //   - every result of the month becomes final (the cycle calls it once the
 //     month's appeals have ended, R4.5, R6);
@@ -296,7 +292,16 @@ var starMinScore, _ = tenthsFromFloat(workflows.DefaultAssessmentPolicy().StarMi
 // Idempotent: a rerun finds the same rows and returns the same answer.
 func (a *Activities) FinalizeCycle(ctx context.Context, in workflows.FinalizeInput) (workflows.FinalizeOutput, error) {
 	var out workflows.FinalizeOutput
-	loc, _ := zone("")
+	loc, err := zone(in.Location)
+	if err != nil {
+		return out, invalid(errInvalidCycle, "location %q: %v", in.Location, err)
+	}
+	// R5.2's threshold of a CSI service star, from the cycle's policy.
+	policy := in.Policy
+	if policy.StarMinScore == 0 {
+		policy = workflows.DefaultAssessmentPolicy()
+	}
+	starMinScore, _ := tenthsFromFloat(policy.StarMinScore)
 	start, end, err := monthPeriod(in.Month, loc)
 	if err != nil {
 		return out, invalid(errInvalidCycle, "%v", err)

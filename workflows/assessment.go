@@ -92,7 +92,7 @@ func (c *cycle) run(ctx workflow.Context) (CycleState, error) {
 	}
 	var fin FinalizeOutput
 	at := workflow.Now(ctx)
-	if err := workflow.ExecuteActivity(actx, ActivityFinalizeCycle, FinalizeInput{Month: c.in.Month, At: at}).Get(ctx, &fin); err != nil {
+	if err := workflow.ExecuteActivity(actx, ActivityFinalizeCycle, FinalizeInput{Month: c.in.Month, At: at, Policy: c.in.Policy, Location: c.in.Location}).Get(ctx, &fin); err != nil {
 		return c.state(), err
 	}
 	c.rec.Status, c.rec.FinalizedAt = CycleFinal, &at

@@ -137,8 +137,10 @@ type CycleState struct {
 
 // FinalizeInput finalizes a month: results final, probation flags set (R4.4).
 type FinalizeInput struct {
-	Month string    `json:"month"`
-	At    time.Time `json:"at"`
+	Month    string           `json:"month"`
+	At       time.Time        `json:"at"`
+	Policy   AssessmentPolicy `json:"policy"`   // the cycle's: the service-star threshold (R5.2)
+	Location string           `json:"location"` // the cycle's zone (R4.0)
 }
 
 // FinalizeOutput lists what finalizing found.
