@@ -43,6 +43,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 		workflows.AssessmentCycleWorkflowType:     workflows.AssessmentCycle,
 		workflows.AppealWorkflowType:              workflows.Appeal,
 		workflows.MonthlyCycleStarterWorkflowType: workflows.MonthlyCycleStarter,
+		workflows.RewardWorkflowType:              workflows.RewardApproval,
 	} {
 		w.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}

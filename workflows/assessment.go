@@ -101,10 +101,30 @@ func (c *cycle) run(ctx workflow.Context) (CycleState, error) {
 }
 
 // nominateServiceStars is the one seam between the assessment and the
-// reward approval (R5.2): the month's CSI service stars are recorded on the
-// cycle; the reward process starts their approvals from here.
-func (c *cycle) nominateServiceStars(_ workflow.Context, stars []ServiceStar) {
+// reward approval (R5.2): each of the month's CSI service stars gets an
+// honour nomination, a RewardApproval of its own (nominated by the system,
+// so step 1 is the nominee's department head). The nomination number is
+// derived from month and employee, so a rerun never nominates twice.
+func (c *cycle) nominateServiceStars(ctx workflow.Context, stars []ServiceStar) {
 	c.rec.ServiceStars = stars
+	now := workflow.Now(ctx)
+	for _, star := range stars {
+		no := ServiceStarNominationNo(c.in.Month, star.EmployeeID)
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            RewardWorkflowID(no),
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		})
+		err := workflow.ExecuteChildWorkflow(cctx, RewardWorkflowType, RewardInput{
+			NominationNo: no, NomineeID: star.EmployeeID, NominatorID: SystemNominator, Kind: KindHonour,
+			Reason: "CSI service star " + c.in.Month, AssessmentID: star.AssessmentID, HeadID: c.results[star.AssessmentID].HeadID,
+			NominatedAt: now, Policy: DefaultRewardPolicy(), Calendar: c.cal.Overrides(), Location: c.in.Location,
+		}).GetChildWorkflowExecution().Get(ctx, nil)
+		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+		if err != nil && !errors.As(err, &started) {
+			c.log.Error("service star not nominated", "nomination_no", no, "error", err)
+		}
+	}
 }
 
 func (c *cycle) record(ctx workflow.Context) error {

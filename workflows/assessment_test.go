@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -25,6 +26,7 @@ type assessmentFakes struct {
 	appeals []AppealRecord
 	cycles  []CycleRecord
 	finalAt []time.Time
+	stars   []ServiceStar
 	results []ResultRef
 }
 
@@ -46,7 +48,7 @@ func (f *assessmentFakes) register(env *testsuite.TestWorkflowEnvironment) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.finalAt = append(f.finalAt, in.At)
-		return FinalizeOutput{Final: len(f.results)}, nil
+		return FinalizeOutput{Final: len(f.results), ServiceStars: f.stars}, nil
 	}, ActivityFinalizeCycle)
 	reg(func(_ context.Context, r AppealRecord) error {
 		f.mu.Lock()
@@ -348,5 +350,30 @@ func TestR4_MonthlyStarterPicksThePreviousMonth(t *testing.T) {
 	}
 	if month != "2026-10" || childID != AssessmentCycleWorkflowID("2026-10") {
 		t.Errorf("month %s child %s", month, childID)
+	}
+}
+
+// R5.2: the cycle's seam nominates each CSI service star for an honour,
+// one RewardApproval per star with a nomination number from month and employee.
+func TestR5_CycleNominatesServiceStars(t *testing.T) {
+	env, f := newEnv(t, tuesday)
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", HeadID: "head1", Score: 95}}
+	f.stars = []ServiceStar{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 95}}
+	// A stand-in child: the approval itself is tested in reward_test.go.
+	env.RegisterWorkflowWithOptions(func(workflow.Context, RewardInput) error { return nil }, workflow.RegisterOptions{Name: RewardWorkflowType})
+	var nominated []string
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		if info.WorkflowType.Name == RewardWorkflowType {
+			var in RewardInput
+			_ = args.Get(&in)
+			nominated = append(nominated, info.WorkflowExecution.ID+" "+in.NominatorID+" "+string(in.Kind)+" "+in.HeadID)
+		}
+	})
+	env.ExecuteWorkflow(AssessmentCycleWorkflowType, CycleInput{Month: "2026-02", Policy: DefaultAssessmentPolicy(), Location: "Asia/Shanghai"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[reward:csi-star-2026-02-agent1 system honour head1]"; fmt.Sprint(nominated) != want {
+		t.Errorf("nominated %v, want %s", nominated, want)
 	}
 }

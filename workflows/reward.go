@@ -1,0 +1,447 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acme/aftersales/calendar"
+)
+
+// RewardApproval takes one nomination through the approval chain of R5.3:
+// the nominee's department head (the committee instead where the head is
+// the nominator or the nominee), HR, the committee for cash above the
+// threshold or a promotion, then HR's payout or issue. Every step has 3
+// working days, a reminder and one escalation at a missed deadline, all on
+// durable timers. Approve, reject, return, resubmit, withdraw and payout are
+// Updates whose validators enforce who may act, in order, with four eyes:
+// neither the nominee nor the nominator approves, and nobody approves two
+// steps of one reward.
+func RewardApproval(ctx workflow.Context, in RewardInput) (RewardState, error) {
+	cal, err := newCalendar(in.Location, in.Calendar)
+	if err != nil {
+		return RewardState{}, err
+	}
+	if in.Policy.StepWorkingDays < 1 {
+		in.Policy = DefaultRewardPolicy()
+	}
+	w := &reward{in: in, cal: cal, log: workflow.GetLogger(ctx), approvers: map[Step]string{}}
+	w.st = RewardState{
+		NominationNo: in.NominationNo, NomineeID: in.NomineeID, NominatorID: in.NominatorID, Kind: in.Kind,
+		AmountFen: in.AmountFen, Reason: in.Reason, AssessmentID: in.AssessmentID, Round: 1,
+	}
+	w.event(in.NominatorID, in.NominatedAt, "nominated", in.Reason)
+	w.startChain(in.NominatedAt)
+	if err := w.registerHandlers(ctx); err != nil {
+		return w.st, err
+	}
+	return w.run(ctx)
+}
+
+type reward struct {
+	in        RewardInput
+	cal       *calendar.Calendar
+	log       log.Logger
+	st        RewardState
+	approvers map[Step]string // who approved each step (kept across rounds: four eyes)
+	// The current step's clock.
+	stepStart, reminderAt, dueAt time.Time
+	reminded, escalated          bool
+	changed                      bool // wakes the main loop to re-plan its timer
+	recorded                     int  // events written to the read model
+	payout                       *PayoutRecord
+	notifying                    int
+}
+
+func (w *reward) event(actor string, at time.Time, typ, reason string) {
+	w.st.Events = append(w.st.Events, Event{Seq: len(w.st.Events) + 1, Type: typ, ActorID: actor, At: at, Reason: reason})
+	w.changed = true
+}
+
+// firstStepToCommittee is R5.3: where the department head is the nominator
+// or the nominee (or there is none), step 1 goes to the committee.
+func (w *reward) firstStepToCommittee() bool {
+	h := w.in.HeadID
+	return h == "" || h == w.st.NominatorID || h == w.st.NomineeID
+}
+
+// needsCommittee is R5.3 step 3: cash above the threshold, or a promotion.
+func (w *reward) needsCommittee() bool {
+	return (w.st.Kind == KindCash && w.st.AmountFen > w.in.Policy.CommitteeAboveFen) || w.st.Kind == KindPromotion
+}
+
+// chain is the steps of the current round, in order.
+func (w *reward) chain() []Step {
+	steps := []Step{StepManager, StepHR}
+	if w.needsCommittee() {
+		steps = append(steps, StepCommittee)
+	}
+	return append(steps, StepPayout)
+}
+
+func (w *reward) startChain(now time.Time) {
+	w.st.Status = RewardPending
+	w.st.NeedCommittee = w.needsCommittee()
+	w.enter(StepManager, now)
+}
+
+// enter starts a step and its 3-working-day clock.
+func (w *reward) enter(s Step, now time.Time) {
+	w.st.Step = &s
+	w.stepStart = now
+	w.reminderAt = w.cal.AddWorkingDays(now, w.in.Policy.ReminderWorkingDays)
+	w.dueAt = w.cal.AddWorkingDays(now, w.in.Policy.StepWorkingDays)
+	w.reminded, w.escalated = false, false
+	due := w.dueAt
+	w.st.DueAt = &due
+	w.st.Awaiting, w.st.StepRole = []string{}, ""
+	switch {
+	case s == StepManager && !w.firstStepToCommittee():
+		w.st.Awaiting = []string{w.in.HeadID}
+	case s == StepManager || s == StepCommittee:
+		w.st.StepRole = "committee"
+	default: // hr, payout
+		w.st.StepRole = "hr"
+	}
+	w.st.Excluded = w.excluded(s)
+	w.event(SystemActor, now, "step:"+string(s), "")
+}
+
+// excluded is who may not act on step s: the nominee and the nominator
+// (nobody approves their own nomination or a reward to themselves), and
+// whoever approved another step of this reward (four eyes, R5.3).
+func (w *reward) excluded(s Step) []string {
+	out := []string{w.st.NomineeID}
+	if w.st.NominatorID != SystemNominator {
+		out = append(out, w.st.NominatorID)
+	}
+	for _, other := range []Step{StepManager, StepHR, StepCommittee} {
+		if by := w.approvers[other]; by != "" && other != s && !slices.Contains(out, by) {
+			out = append(out, by)
+		}
+	}
+	return out
+}
+
+func (w *reward) ended() bool {
+	switch w.st.Status {
+	case RewardRejected, RewardWithdrawn, RewardPaid:
+		return true
+	}
+	return false
+}
+
+func (w *reward) run(ctx workflow.Context) (RewardState, error) {
+	for {
+		now := workflow.Now(ctx)
+		if w.st.Step != nil && (w.st.Status == RewardPending || w.st.Status == RewardApproved) {
+			if !w.reminded && !now.Before(w.reminderAt) && now.Before(w.dueAt) {
+				w.reminded = true
+				w.event(SystemActor, now, "reminder", string(*w.st.Step))
+				w.notify(ctx, "reminder", w.recipients())
+			}
+			if !w.escalated && !now.Before(w.dueAt) {
+				w.reminded, w.escalated = true, true
+				w.event(SystemActor, now, "escalated", "step "+string(*w.st.Step)+" overdue")
+				w.notify(ctx, "escalation", []string{HRHeadRecipient})
+			}
+		}
+		if err := w.record(ctx); err != nil {
+			return w.st, err
+		}
+		if w.ended() {
+			break
+		}
+		w.changed = false
+		var next time.Time
+		if w.st.Step != nil && !w.escalated {
+			next = w.dueAt
+			if !w.reminded {
+				next = w.reminderAt
+			}
+		}
+		if next.IsZero() {
+			if err := workflow.Await(ctx, func() bool { return w.changed }); err != nil {
+				return w.st, err
+			}
+		} else if d := next.Sub(workflow.Now(ctx)); d > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return w.changed }); err != nil {
+				return w.st, err
+			}
+		}
+	}
+	w.notify(ctx, "outcome", []string{w.st.NomineeID, w.st.NominatorID})
+	err := workflow.Await(ctx, func() bool { return w.notifying == 0 && workflow.AllHandlersFinished(ctx) })
+	return w.st, err
+}
+
+func (w *reward) recipients() []string {
+	if len(w.st.Awaiting) > 0 {
+		return w.st.Awaiting
+	}
+	return []string{w.st.StepRole}
+}
+
+// record writes what changed since the last write (idempotent activity).
+func (w *reward) record(ctx workflow.Context) error {
+	if w.recorded == len(w.st.Events) {
+		return nil
+	}
+	n := len(w.st.Events)
+	rec := RewardRecord{State: w.state(), Payout: w.payout}
+	if err := workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordReward, rec).Get(ctx, nil); err != nil {
+		return err
+	}
+	w.recorded = max(w.recorded, n)
+	return nil
+}
+
+func (w *reward) notify(ctx workflow.Context, kind string, to []string) {
+	step := Step("")
+	if w.st.Step != nil {
+		step = *w.st.Step
+	}
+	n := RewardNotice{
+		Key: fmt.Sprintf("%s/%d/%s/%s", w.in.NominationNo, w.st.Round, step, kind), Kind: kind,
+		NominationNo: w.in.NominationNo, Step: step, Recipients: to, DueAt: w.dueAt, At: workflow.Now(ctx),
+	}
+	w.notifying++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { w.notifying-- }()
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 24 * time.Hour,
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
+		})
+		if err := workflow.ExecuteActivity(actx, ActivityNotifyReward, n).Get(ctx, nil); err != nil {
+			w.log.Error("reward notice not delivered", "key", n.Key, "error", err)
+		}
+	})
+}
+
+func (w *reward) state() RewardState {
+	st := w.st
+	st.Events = slices.Clone(w.st.Events)
+	st.Awaiting = slices.Clone(w.st.Awaiting)
+	st.Excluded = slices.Clone(w.st.Excluded)
+	st.Approvals = slices.Clone(w.st.Approvals)
+	return st
+}
+
+func (w *reward) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryReward, func() (RewardState, error) { return w.state(), nil }); err != nil {
+		return err
+	}
+	for _, h := range []struct {
+		name          string
+		fn, validator any
+	}{
+		{UpdateApprove, w.approve, w.validateApprove},
+		{UpdateReject, w.reject, w.validateReject},
+		{UpdateReturn, w.giveBack, w.validateReject},
+		{UpdateResubmit, w.resubmit, w.validateResubmit},
+		{UpdateWithdraw, w.withdraw, w.validateWithdraw},
+		{UpdatePayout, w.pay, w.validatePayout},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answer writes the change before the update answers with the new state.
+func (w *reward) answer(ctx workflow.Context) (RewardState, error) {
+	return w.state(), w.record(ctx)
+}
+
+// mayDecide is who may approve, reject or return the current step (R5.3).
+func (w *reward) mayDecide(actor string, roles []string) error {
+	if w.st.Status != RewardPending || w.st.Step == nil || *w.st.Step == StepPayout {
+		return conflict("no approval step is open (the reward is %s)", w.st.Status)
+	}
+	if slices.Contains(w.st.Excluded, actor) {
+		switch {
+		case actor == w.st.NomineeID:
+			return conflict("nobody approves a reward to themselves")
+		case actor == w.st.NominatorID:
+			return conflict("nobody approves their own nomination")
+		default:
+			return conflict("four eyes: %s already approved another step of this reward", actor)
+		}
+	}
+	if len(w.st.Awaiting) > 0 {
+		if !slices.Contains(w.st.Awaiting, actor) {
+			return conflict("the %s step is %s's", *w.st.Step, strings.Join(w.st.Awaiting, ", "))
+		}
+		return nil
+	}
+	if !slices.Contains(roles, w.st.StepRole) {
+		return conflict("the %s step needs the %s role", *w.st.Step, w.st.StepRole)
+	}
+	return nil
+}
+
+func (w *reward) validateApprove(ctx workflow.Context, in RewardDecisionInput) error {
+	return w.mayDecide(in.Actor, in.ActorRoles)
+}
+
+func (w *reward) approve(ctx workflow.Context, in RewardDecisionInput) (RewardState, error) {
+	now := workflow.Now(ctx)
+	step := *w.st.Step
+	w.approvers[step] = in.Actor
+	w.st.Approvals = append(w.st.Approvals, Approval{Step: step, By: in.Actor, At: now, Round: w.st.Round})
+	w.event(in.Actor, now, "approved:"+string(step), in.Comment)
+	chain := w.chain()
+	next := chain[slices.Index(chain, step)+1]
+	if next == StepPayout {
+		w.st.Status = RewardApproved
+	}
+	w.enter(next, now)
+	return w.answer(ctx)
+}
+
+func (w *reward) validateReject(ctx workflow.Context, in RewardDecisionInput) error {
+	if err := w.mayDecide(in.Actor, in.ActorRoles); err != nil {
+		return err
+	}
+	return required("comment", in.Comment)
+}
+
+func (w *reward) stop(status RewardStatus) {
+	w.st.Status = status
+	w.st.Step, w.st.DueAt = nil, nil
+	w.st.Awaiting, w.st.StepRole, w.st.Excluded = []string{}, "", []string{}
+}
+
+func (w *reward) reject(ctx workflow.Context, in RewardDecisionInput) (RewardState, error) {
+	step := *w.st.Step
+	w.stop(RewardRejected)
+	w.event(in.Actor, workflow.Now(ctx), "rejected:"+string(step), in.Comment)
+	return w.answer(ctx)
+}
+
+// giveBack returns the nomination to the nominator for changes (R5.3).
+func (w *reward) giveBack(ctx workflow.Context, in RewardDecisionInput) (RewardState, error) {
+	step := *w.st.Step
+	w.stop(RewardReturned)
+	w.st.Awaiting = []string{w.st.NominatorID}
+	w.event(in.Actor, workflow.Now(ctx), "returned:"+string(step), in.Comment)
+	return w.answer(ctx)
+}
+
+func (w *reward) validateResubmit(ctx workflow.Context, in ResubmitInput) error {
+	if w.st.Status != RewardReturned {
+		return conflict("only a returned nomination is resubmitted (it is %s)", w.st.Status)
+	}
+	if in.Actor != w.st.NominatorID {
+		return conflict("only the nominator resubmits")
+	}
+	kind, amount := w.st.Kind, w.st.AmountFen
+	if in.Kind != nil {
+		kind = *in.Kind
+	}
+	if in.AmountFen != nil {
+		amount = *in.AmountFen
+	}
+	return validKindAmount(kind, amount)
+}
+
+// validKindAmount: a cash reward has a positive amount, others none (R5.1).
+func validKindAmount(kind RewardKind, amount int64) error {
+	switch kind {
+	case KindCash:
+		if amount <= 0 {
+			return invalid("amount_fen must be positive for a cash reward")
+		}
+	case KindHonour, KindTraining, KindPromotion:
+		if amount != 0 {
+			return invalid("amount_fen only goes with a cash reward")
+		}
+	default:
+		return invalid("kind must be cash, honour, training or promotion")
+	}
+	return nil
+}
+
+// resubmit starts a new round from the first step with the changed fields.
+// Approvals of earlier rounds still count for four eyes.
+func (w *reward) resubmit(ctx workflow.Context, in ResubmitInput) (RewardState, error) {
+	now := workflow.Now(ctx)
+	if in.Kind != nil {
+		w.st.Kind = *in.Kind
+	}
+	if in.AmountFen != nil {
+		w.st.AmountFen = *in.AmountFen
+	}
+	if in.Reason != nil {
+		w.st.Reason = *in.Reason
+	}
+	w.st.Round++
+	w.event(in.Actor, now, "resubmitted", in.Comment)
+	w.startChain(now)
+	return w.answer(ctx)
+}
+
+func (w *reward) validateWithdraw(ctx workflow.Context, in WithdrawInput) error {
+	if in.Actor != w.st.NominatorID {
+		return conflict("only the nominator withdraws a nomination")
+	}
+	if w.ended() {
+		return conflict("the reward is already %s", w.st.Status)
+	}
+	return required("reason", in.Reason)
+}
+
+func (w *reward) withdraw(ctx workflow.Context, in WithdrawInput) (RewardState, error) {
+	w.stop(RewardWithdrawn)
+	w.event(in.Actor, workflow.Now(ctx), "withdrawn", in.Reason)
+	return w.answer(ctx)
+}
+
+func (w *reward) validatePayout(ctx workflow.Context, in PayoutInput) error {
+	if w.st.Status == RewardPaid {
+		return conflict("the reward is already paid (%s%s)", w.st.PaymentRef, w.st.IssuedRef)
+	}
+	if w.st.Status != RewardApproved || w.st.Step == nil || *w.st.Step != StepPayout {
+		return conflict("the reward is not approved for payout (it is %s)", w.st.Status)
+	}
+	if !slices.Contains(in.ActorRoles, "hr") {
+		return conflict("HR records the payout")
+	}
+	if in.Actor == w.st.NomineeID {
+		return conflict("nobody records a payout to themselves")
+	}
+	if w.st.Kind == KindCash {
+		if err := required("payment_ref", in.PaymentRef); err != nil {
+			return err
+		}
+		if in.IssuedRef != "" {
+			return invalid("issued_ref is for honours, training places and promotions")
+		}
+		return nil
+	}
+	if in.PaymentRef != "" {
+		return invalid("payment_ref is for cash rewards")
+	}
+	return required("issued_ref", in.IssuedRef)
+}
+
+// pay records the payment or issue: exactly one payout row (R5.3 step 4).
+func (w *reward) pay(ctx workflow.Context, in PayoutInput) (RewardState, error) {
+	now := workflow.Now(ctx)
+	ref := in.PaymentRef + in.IssuedRef
+	w.st.PaymentRef, w.st.IssuedRef = in.PaymentRef, in.IssuedRef
+	w.payout = &PayoutRecord{
+		NominationNo: w.in.NominationNo, NomineeID: w.st.NomineeID, Kind: w.st.Kind, AmountFen: w.st.AmountFen,
+		Reference: ref, RecordedBy: in.Actor, At: now,
+	}
+	w.approvers[StepPayout] = in.Actor
+	w.stop(RewardPaid)
+	w.event(in.Actor, now, "paid", ref)
+	return w.answer(ctx)
+}

@@ -1,0 +1,193 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/acme/aftersales/calendar"
+)
+
+// The contract of the reward approval (R5).
+
+const RewardWorkflowType = "RewardApproval"
+
+// RewardWorkflowID derives the workflow's ID from the nomination number.
+func RewardWorkflowID(nominationNo string) string { return "reward:" + nominationNo }
+
+// ServiceStarNominationNo is the nomination number the assessment gives a
+// month's CSI service star (R5.2), so a rerun never nominates twice.
+func ServiceStarNominationNo(month, employeeID string) string {
+	return "csi-star-" + month + "-" + employeeID
+}
+
+// SystemNominator nominates the CSI service stars (R5.2).
+const SystemNominator = "system"
+
+// Updates and query of a reward.
+const (
+	UpdateApprove  = "approve"
+	UpdateReject   = "reject"
+	UpdateReturn   = "return"
+	UpdateResubmit = "resubmit"
+	UpdateWithdraw = "withdraw"
+	UpdatePayout   = "payout"
+	QueryReward    = "reward"
+)
+
+// Activities of a reward.
+const (
+	ActivityRecordReward = "RecordReward"
+	ActivityRecordPayout = "RecordPayout"
+	ActivityNotifyReward = "NotifyReward"
+)
+
+// RewardKind is a kind of R5.1.
+type RewardKind string
+
+const (
+	KindCash      RewardKind = "cash"
+	KindHonour    RewardKind = "honour"
+	KindTraining  RewardKind = "training"
+	KindPromotion RewardKind = "promotion"
+)
+
+// RewardStatus is the reward's status of api.md.
+type RewardStatus string
+
+const (
+	RewardPending   RewardStatus = "pending"
+	RewardReturned  RewardStatus = "returned"
+	RewardRejected  RewardStatus = "rejected"
+	RewardWithdrawn RewardStatus = "withdrawn"
+	RewardApproved  RewardStatus = "approved" // every approval given; waiting for the payout step
+	RewardPaid      RewardStatus = "paid"
+)
+
+// Step is a step of the approval chain (R5.3).
+type Step string
+
+const (
+	StepManager   Step = "manager"   // the nominee's department head (or the committee, R5.3)
+	StepHR        Step = "hr"        // HR approval
+	StepCommittee Step = "committee" // only for big cash rewards and promotions
+	StepPayout    Step = "payout"    // HR records the payment or issue
+)
+
+// RewardPolicy is carried in the input, so a reward keeps its rules.
+type RewardPolicy struct {
+	CommitteeAboveFen   int64 `json:"committee_above_fen"`   // R5.3: cash above 5,000 CNY = 500000 fen
+	StepWorkingDays     int   `json:"step_working_days"`     // R5.3: 3 working days per step
+	ReminderWorkingDays int   `json:"reminder_working_days"` // the reminder, after 2 working days
+}
+
+// DefaultRewardPolicy is R5.3's.
+func DefaultRewardPolicy() RewardPolicy {
+	return RewardPolicy{CommitteeAboveFen: 500000, StepWorkingDays: 3, ReminderWorkingDays: 2}
+}
+
+// RewardInput nominates a reward (R5.2).
+type RewardInput struct {
+	NominationNo string     `json:"nomination_no"`
+	NomineeID    string     `json:"nominee_id"`
+	NominatorID  string     `json:"nominator_id"`
+	Kind         RewardKind `json:"kind"`
+	AmountFen    int64      `json:"amount_fen"`
+	Reason       string     `json:"reason"`
+	AssessmentID string     `json:"assessment_id,omitempty"`
+	// HeadID is the nominee's department head, who reviews step 1 (R5.3).
+	HeadID      string              `json:"head_id"`
+	NominatedAt time.Time           `json:"nominated_at"`
+	Policy      RewardPolicy        `json:"policy"`
+	Calendar    []calendar.Override `json:"calendar"`
+	Location    string              `json:"location"`
+}
+
+// Approval is one step approved, by whom, when (R5.3 four eyes, R7).
+type Approval struct {
+	Step  Step      `json:"step"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+	Round int       `json:"round"`
+}
+
+// RewardState is the reward of api.md (GET /rewards/{no}) and every
+// command's answer. Awaiting is who may act now: the workflow names the
+// step's one person where it has one (the department head), the server
+// fills in the role holders otherwise, minus Excluded (four eyes).
+type RewardState struct {
+	NominationNo string       `json:"nomination_no"`
+	NomineeID    string       `json:"nominee_id"`
+	NominatorID  string       `json:"nominator_id"`
+	Kind         RewardKind   `json:"kind"`
+	AmountFen    int64        `json:"amount_fen"`
+	Reason       string       `json:"reason"`
+	AssessmentID string       `json:"assessment_id,omitempty"`
+	Status       RewardStatus `json:"status"`
+	Step         *Step        `json:"step"`
+	// StepRole is the role that acts on the current step ("" = a named person, see Awaiting).
+	StepRole      string     `json:"step_role,omitempty"`
+	Awaiting      []string   `json:"awaiting"`
+	Excluded      []string   `json:"excluded"` // may not act now: nominee, nominator, approvers of other steps
+	DueAt         *time.Time `json:"due_at"`
+	Round         int        `json:"round"` // 1, then +1 per resubmission
+	Approvals     []Approval `json:"approvals"`
+	NeedCommittee bool       `json:"needs_committee"`
+	PaymentRef    string     `json:"payment_ref,omitempty"`
+	IssuedRef     string     `json:"issued_ref,omitempty"`
+	Events        []Event    `json:"events"`
+}
+
+// Reward command inputs. Actor and ActorRoles are the authenticated caller,
+// filled in by the server.
+type (
+	RewardDecisionInput struct {
+		Actor      string   `json:"actor"`
+		ActorRoles []string `json:"actor_roles"`
+		Comment    string   `json:"comment"`
+	}
+	ResubmitInput struct {
+		Actor     string      `json:"actor"`
+		Kind      *RewardKind `json:"kind,omitempty"`
+		AmountFen *int64      `json:"amount_fen,omitempty"`
+		Reason    *string     `json:"reason,omitempty"`
+		Comment   string      `json:"comment"`
+	}
+	WithdrawInput struct {
+		Actor  string `json:"actor"`
+		Reason string `json:"reason"`
+	}
+	PayoutInput struct {
+		Actor      string   `json:"actor"`
+		ActorRoles []string `json:"actor_roles"`
+		PaymentRef string   `json:"payment_ref,omitempty"` // cash
+		IssuedRef  string   `json:"issued_ref,omitempty"`  // honour, training, promotion
+	}
+)
+
+// RewardRecord is a reward's state written to the read model (the inbox);
+// with Payout set it is the one payout row (a unique constraint backs it).
+type RewardRecord struct {
+	State  RewardState   `json:"state"`
+	Payout *PayoutRecord `json:"payout,omitempty"`
+}
+
+// PayoutRecord is the payment or issue of a reward (R5.3 step 4): exactly one.
+type PayoutRecord struct {
+	NominationNo string     `json:"nomination_no"`
+	NomineeID    string     `json:"nominee_id"`
+	Kind         RewardKind `json:"kind"`
+	AmountFen    int64      `json:"amount_fen"`
+	Reference    string     `json:"reference"`
+	RecordedBy   string     `json:"recorded_by"`
+	At           time.Time  `json:"at"`
+}
+
+// RewardNotice is a reminder, an escalation or news for the nominee.
+type RewardNotice struct {
+	Key          string    `json:"key"`
+	Kind         string    `json:"kind"` // reminder, escalation, outcome, paid
+	NominationNo string    `json:"nomination_no"`
+	Step         Step      `json:"step,omitempty"`
+	Recipients   []string  `json:"recipients"`
+	DueAt        time.Time `json:"due_at"`
+	At           time.Time `json:"at"`
+}
