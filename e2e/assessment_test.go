@@ -94,7 +94,9 @@ func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
 	if ap.body["stage"] != 1.0 || ap.body["status"] != "open" {
 		t.Fatalf("new appeal: %s", ap.raw)
 	}
+	must(s.call("agent1", "POST", "/api/v1/assessments/"+id+"/appeals", map[string]any{"reason": "the late visit was the customer's request"}), 200, "the same appeal again")
 	must(s.call("agent1", "POST", "/api/v1/assessments/"+id+"/appeals", map[string]any{"reason": "again"}), 409, "second appeal")
+	must(s.call("agent1", "POST", "/api/v1/assessments/"+month+"_nobody/appeals", map[string]any{"reason": "x"}), 404, "appeal of an unknown result")
 	must(s.call("hr1", "POST", "/api/v1/appeals/"+appealID+"/decision", map[string]any{"outcome": "upheld", "corrected_score": 68.8, "reason": "r"}), 409, "decision in stage 1")
 	esc := must(s.call("manager1", "POST", "/api/v1/appeals/"+appealID+"/escalate", map[string]any{"reason": "customer confirms"}), 200, "escalate")
 	if esc.body["stage"] != 2.0 {
@@ -122,6 +124,7 @@ func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
 	if got["score"] != 68.8 || got["band"] != "poor" || got["status"] != "final" || corr == nil || corr["original_score"] != 48.8 || corr["by"] != "hr1" {
 		t.Fatalf("corrected result: %s", r.raw)
 	}
+	must(s.call("agent1", "POST", "/api/v1/appeals/"+appealID+"/accept-explanation", nil), 409, "accept after the decision")
 	if r := s.call("agent1", "GET", "/api/v1/appeals/"+appealID, nil); r.status != 200 || r.body["status"] != "upheld" {
 		t.Errorf("appeal after: %d %s", r.status, r.raw)
 	}

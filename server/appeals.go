@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -38,6 +40,15 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := errs.err(); err != nil {
 		return err
+	}
+	// A month once assessed is never assessed again, even past Temporal's retention.
+	if row, err := s.q.GetCycle(r.Context(), req.Month); err == nil && row.Status == string(workflows.CycleFinal) {
+		st, err := s.cycleState(r, req.Month)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, st)
+		return nil
 	}
 	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID:                       workflows.AssessmentCycleWorkflowID(req.Month),
@@ -66,7 +77,11 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 
 // GET /api/v1/assessment-cycles/{month} (hr, manager).
 func (s *Server) getCycle(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.cycleState(r, chi.URLParam(r, "month"))
+	month := chi.URLParam(r, "month")
+	if _, err := time.Parse("2006-01", month); err != nil {
+		return badRequest(map[string]string{"month": "must be YYYY-MM"})
+	}
+	st, err := s.cycleState(r, month)
 	if err != nil {
 		return err
 	}
@@ -79,14 +94,26 @@ func (s *Server) cycleState(r *http.Request, month string) (workflows.CycleState
 	v, err := s.temporal.QueryWorkflow(r.Context(), workflows.AssessmentCycleWorkflowID(month), "", workflows.QueryCycle)
 	var missing *serviceerror.NotFound
 	if errors.As(err, &missing) {
-		return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no assessment cycle for " + month}
-	}
-	if err != nil {
+		// Past Temporal's retention the read model still has the month (R7).
+		row, err := s.q.GetCycle(r.Context(), month)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no assessment cycle for " + month}
+		}
+		if err != nil {
+			return st, err
+		}
+		st.CycleRecord = workflows.CycleRecord{Month: row.Month, Status: workflows.CycleStatus(row.Status), PublishedAt: row.PublishedAt,
+			WindowEndsAt: row.WindowEndsAt, FinalizedAt: row.FinalizedAt, ResultsCount: int(row.ResultsCount),
+			OpenAppeals: int(row.OpenAppeals), StartedBy: row.StartedBy}
+		if len(row.ServiceStars) > 0 {
+			_ = json.Unmarshal(row.ServiceStars, &st.ServiceStars)
+		}
+	} else if err != nil {
 		return st, fmt.Errorf("query cycle %s: %w", month, err)
-	}
-	if err := v.Get(&st); err != nil {
+	} else if err := v.Get(&st); err != nil {
 		return st, err
 	}
+	st.PublishedAt, st.WindowEndsAt, st.FinalizedAt = localTime(st.PublishedAt, s.loc), localTime(st.WindowEndsAt, s.loc), localTime(st.FinalizedAt, s.loc)
 	if st.Appeals == nil {
 		st.Appeals = map[string]workflows.AppealStatus{}
 	}
@@ -163,6 +190,20 @@ func (s *Server) openAppeal(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := chi.URLParam(r, "id")
 	month, _, _ := splitAssessmentID(id)
+	if _, err := s.q.GetAssessment(r.Context(), id); errors.Is(err, pgx.ErrNoRows) {
+		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such assessment"}
+	} else if err != nil {
+		return err
+	}
+	// Idempotent on the result (api.md): the same appeal again is 200 with
+	// the existing one; another reason is 409 (R6: one appeal per result).
+	if existing, err := s.appealState(r, workflows.AppealID(id)); err == nil {
+		if existing.AppellantID == principal(r).UserID && len(existing.Events) > 0 && existing.Events[0].Reason == req.Reason {
+			writeJSON(w, http.StatusOK, existing)
+			return nil
+		}
+		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "result " + id + " already has an appeal (" + string(existing.Status) + ")"}
+	}
 	var out workflows.OpenAppealOutput
 	err := s.sendUpdate(r.Context(), workflows.AssessmentCycleWorkflowID(month), workflows.UpdateOpenAppeal,
 		workflows.OpenAppealInput{AssessmentID: id, AppellantID: principal(r).UserID, Reason: req.Reason}, &out,
@@ -186,13 +227,44 @@ func (s *Server) appealState(r *http.Request, appealID string) (workflows.Appeal
 	v, err := s.temporal.QueryWorkflow(r.Context(), workflows.AppealWorkflowID(assessmentID), "", workflows.QueryAppeal)
 	var missing *serviceerror.NotFound
 	if errors.As(err, &missing) {
-		return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such appeal"}
+		return s.archivedAppeal(r, appealID)
 	}
 	if err != nil {
 		return st, fmt.Errorf("query appeal %s: %w", appealID, err)
 	}
 	if err := v.Get(&st); err != nil {
 		return st, err
+	}
+	localizeAppeal(&st, s.loc)
+	return st, nil
+}
+
+// archivedAppeal answers for an appeal whose workflow has ended and is past
+// Temporal's retention, from the read model (R7).
+func (s *Server) archivedAppeal(r *http.Request, appealID string) (workflows.AppealState, error) {
+	var st workflows.AppealState
+	row, err := s.q.GetAppealRow(r.Context(), appealID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such appeal"}
+	}
+	if err != nil {
+		return st, err
+	}
+	st = workflows.AppealState{ID: row.ID, AssessmentID: row.AssessmentID, AppellantID: row.AppellantID, Stage: int(row.Stage),
+		Status: workflows.AppealStatus(row.Status), EscalatedAt: row.EscalatedAt, DueAt: row.DueAt, Events: []workflows.Event{}}
+	if v, ok := db.TenthsOf(row.OriginalScore); ok {
+		st.OriginalScore = float64(v) / 10
+	}
+	if v, ok := db.TenthsOf(row.CorrectedScore); ok {
+		f := float64(v) / 10
+		st.CorrectedScore = &f
+	}
+	events, err := s.q.ListAppealEvents(r.Context(), appealID)
+	if err != nil {
+		return st, err
+	}
+	for _, e := range events {
+		st.Events = append(st.Events, workflows.Event{Seq: int(e.Seq), Type: e.Type, ActorID: e.ActorID, At: e.At, Reason: e.Reason})
 	}
 	localizeAppeal(&st, s.loc)
 	return st, nil
@@ -225,6 +297,10 @@ func (s *Server) appealCommand(update string) func(w http.ResponseWriter, r *htt
 		assessmentID, _ := appealAssessmentID(appealID)
 		var st workflows.AppealState
 		err := s.sendUpdate(r.Context(), workflows.AppealWorkflowID(assessmentID), update, arg, &st, func() error {
+			// The workflow has ended: the appeal was withdrawn or decided.
+			if row, err := s.q.GetAppealRow(r.Context(), appealID); err == nil {
+				return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "the appeal is " + row.Status}
+			}
 			return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such appeal"}
 		})
 		if err != nil {
@@ -240,9 +316,11 @@ func (s *Server) appealCommands() map[string]handlerFunc {
 	return map[string]handlerFunc{
 		"accept-explanation": commandHandler(s.appealCommand(workflows.UpdateAcceptExplanation), func(r *http.Request, in *workflows.AcceptExplanationInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
+			in.Note = optionalText(errs, "note", in.Note, 2000)
 		}),
 		"escalate": commandHandler(s.appealCommand(workflows.UpdateEscalateAppeal), func(r *http.Request, in *workflows.EscalateAppealInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
+			in.Reason = optionalText(errs, "reason", in.Reason, 2000)
 		}),
 		"decision": commandHandler(s.appealCommand(workflows.UpdateDecideAppeal), func(r *http.Request, in *workflows.DecideAppealInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID

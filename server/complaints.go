@@ -51,6 +51,16 @@ type createComplaintRequest struct {
 	ReceivedAt  *time.Time   `json:"received_at"`
 }
 
+// optionalText trims v and bounds its length; empty is fine.
+func optionalText(errs fieldErrors, name, v string, max int) string {
+	v = strings.TrimSpace(v)
+	if len(v) > max {
+		errs.add(name, fmt.Sprintf("at most %d bytes", max))
+	}
+	return v
+}
+
+// textField trims v, requires it and bounds its length.
 func textField(errs fieldErrors, name, v string, max int) string {
 	v = strings.TrimSpace(v)
 	switch {
