@@ -14,9 +14,11 @@ import (
 	"github.com/acme/aftersales/workflows"
 )
 
-// Metrics are the complaint SLA metrics (R3) and the appeal metrics (R6).
-// Labels are clock names, outcomes and levels only: never complaint numbers,
-// appeal ids or personal data (R7). A nil *Metrics records nothing.
+// Metrics are the complaint SLA metrics (R3), the appeal metrics (R6) and
+// the reward metrics (R5).
+// Labels are clock names, reward kinds and steps, outcomes and levels only:
+// never complaint numbers, appeal ids, nomination numbers or personal data
+// (R7). A nil *Metrics records nothing.
 type Metrics struct {
 	received        prometheus.Counter
 	clocks          *prometheus.CounterVec // clock, outcome = met | breached
@@ -32,6 +34,12 @@ type Metrics struct {
 	appealsDecided        *prometheus.CounterVec // outcome = upheld | rejected | withdrawn
 	appealDecisionHours   prometheus.Histogram   // opened -> upheld/rejected, hours on working days (R2)
 	appealDeadlinesMissed prometheus.Counter
+
+	// R5 rewards (rewards.go observes them, for rows that were new).
+	rewards           *prometheus.CounterVec   // kind, outcome
+	rewardStepSeconds *prometheus.HistogramVec // step
+	rewardPaidFen     prometheus.Counter
+	overdueSteps      *overdueRewardStepsCollector
 }
 
 // appealHourBuckets span R6's deadlines in working hours (a working day
@@ -89,15 +97,70 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 		appealDeadlinesMissed: f.NewCounter(prometheus.CounterOpts{
 			Name: "appeal_deadlines_missed_total", Help: "Stage-2 appeal deadlines missed and escalated to the head of HR (R6).",
 		}),
+		rewards: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "rewards_total",
+			Help: "Rewards by kind (R5.1) and outcome: nominated, then each status entered (returned, approved, rejected, withdrawn, paid; R5.3).",
+		}, []string{"kind", "outcome"}),
+		rewardStepSeconds: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "reward_step_duration_seconds",
+			Help:    "Time a reward spent in an approval step (manager, hr, committee, payout) before it moved on or ended (R5.3).",
+			Buckets: slaBuckets,
+		}, []string{"step"}),
+		rewardPaidFen: f.NewCounter(prometheus.CounterOpts{
+			Name: "reward_paid_amount_fen_total", Help: "Cash rewards paid out, in fen (R5.3 step 4; each payout counted once).",
+		}),
 	}
 	if pool != nil {
 		m.openEscalations = &openEscalationsCollector{q: db.New(pool), desc: prometheus.NewDesc(
 			"complaint_open_escalations", "Escalations not yet acknowledged (R3), read from PostgreSQL.", nil, nil)}
+		m.overdueSteps = &overdueRewardStepsCollector{q: db.New(pool), desc: prometheus.NewDesc(
+			"reward_steps_overdue", "Open reward approval steps past their deadline (R5.3), read from PostgreSQL.", nil, nil)}
 		if reg != nil {
-			reg.MustRegister(m.openEscalations)
+			reg.MustRegister(m.openEscalations, m.overdueSteps)
 		}
 	}
 	return m
+}
+
+// overdueRewardStepsCollector counts overdue reward steps at scrape time,
+// like openEscalationsCollector.
+type overdueRewardStepsCollector struct {
+	q    *db.Queries
+	desc *prometheus.Desc
+}
+
+func (c *overdueRewardStepsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *overdueRewardStepsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := c.q.CountOverdueRewardSteps(ctx)
+	if err != nil {
+		slog.Warn("metrics: count overdue reward steps", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
+}
+
+// observeReward records the R5 metrics of what a RecordReward wrote that
+// was new. Labels are kinds, outcomes and steps only (R7).
+func (m *Metrics) observeReward(st workflows.RewardState, c rewardChange) {
+	if m == nil {
+		return
+	}
+	kind := string(st.Kind)
+	if c.nominated {
+		m.rewards.WithLabelValues(kind, "nominated").Inc()
+	}
+	if c.entered && st.Status != workflows.RewardPending {
+		m.rewards.WithLabelValues(kind, string(st.Status)).Inc()
+	}
+	if c.stepEnded != "" && c.stepTook >= 0 {
+		m.rewardStepSeconds.WithLabelValues(string(c.stepEnded)).Observe(c.stepTook.Seconds())
+	}
+	if c.paid && c.paidFen > 0 {
+		m.rewardPaidFen.Add(float64(c.paidFen))
+	}
 }
 
 // openEscalationsCollector counts open escalations at scrape time, so every

@@ -195,6 +195,16 @@ type Escalation struct {
 	AckNote        *string
 }
 
+type Payout struct {
+	NominationNo string
+	NomineeID    string
+	Kind         string
+	AmountFen    int64
+	Reference    string
+	RecordedBy   string
+	At           time.Time
+}
+
 type Probation struct {
 	EmployeeID   string
 	FromMonth    string
@@ -202,6 +212,40 @@ type Probation struct {
 	AssessmentID string
 	Reason       string
 	CreatedAt    time.Time
+}
+
+type Reward struct {
+	NominationNo   string
+	RequestHash    []byte
+	NomineeID      string
+	NominatorID    string
+	Kind           string
+	AmountFen      int64
+	Reason         string
+	AssessmentID   *string
+	CreatedAt      time.Time
+	Status         string
+	Step           *string
+	StepRole       string
+	Awaiting       []string
+	Excluded       []string
+	DueAt          *time.Time
+	StepSince      *time.Time
+	Round          int32
+	NeedsCommittee bool
+	Approvals      []byte
+	LastSeq        pgtype.Int4
+	UpdatedAt      time.Time
+}
+
+type RewardEvent struct {
+	NominationNo string
+	Seq          int32
+	Type         string
+	ActorID      string
+	At           time.Time
+	Reason       string
+	Data         []byte
 }
 
 type Survey struct {

@@ -160,6 +160,23 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 			Method(http.MethodPost, "/appeals/{id}/decision", appealCmds["decision"])
 		r.With(authorize(only(auth.HR))).Method(http.MethodGet, "/reports/annual/{year}", handlerFunc(s.annualReport))
 
+		// Rewards (R5).
+		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, TeamRoles: []auth.Role{auth.Manager},
+			Resource: subjectFromBody(s, "nominee_id", func(b *createRewardRequest) string { return b.NomineeID })})).
+			Method(http.MethodPost, "/rewards", handlerFunc(s.createReward))
+		r.With(authorize(only(auth.HR, auth.Manager, auth.Committee))).Method(http.MethodGet, "/rewards", handlerFunc(s.listRewards))
+		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, OwnerRoles: auth.AllRoles, Resource: s.rewardReaders})).
+			Method(http.MethodGet, "/rewards/{no}", handlerFunc(s.getReward))
+		rewardCmds := s.rewardCommands()
+		approver := Access{OwnerRoles: auth.AllRoles, Resource: s.rewardActors} // who may act on the current step now
+		for _, name := range []string{"approve", "reject", "return"} {
+			r.With(authorize(approver)).Method(http.MethodPost, "/rewards/{no}/"+name, rewardCmds[name])
+		}
+		nominator := Access{OwnerRoles: auth.AllRoles, Resource: s.rewardNominator}
+		r.With(authorize(nominator)).Method(http.MethodPost, "/rewards/{no}/resubmit", rewardCmds["resubmit"])
+		r.With(authorize(nominator)).Method(http.MethodPost, "/rewards/{no}/withdraw", rewardCmds["withdraw"])
+		r.With(authorize(only(auth.HR))).Method(http.MethodPost, "/rewards/{no}/payout", rewardCmds["payout"])
+
 		// Calendar (R2).
 		r.With(authorize(anyone)).Method(http.MethodGet, "/calendar", handlerFunc(s.listCalendar))
 		r.With(authorize(anyone)).Method(http.MethodPost, "/calendar/deadline", handlerFunc(s.calendarDeadline))

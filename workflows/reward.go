@@ -86,7 +86,7 @@ func (w *reward) chain() []Step {
 
 func (w *reward) startChain(now time.Time) {
 	w.st.Status = RewardPending
-	w.st.NeedCommittee = w.needsCommittee()
+	w.st.NeedsCommittee = w.needsCommittee()
 	w.enter(StepManager, now)
 }
 
@@ -117,6 +117,9 @@ func (w *reward) enter(s Step, now time.Time) {
 // whoever approved another step of this reward (four eyes, R5.3).
 func (w *reward) excluded(s Step) []string {
 	out := []string{w.st.NomineeID}
+	if s == StepPayout { // recording a payout is not an approval: only nobody pays themselves
+		return out
+	}
 	if w.st.NominatorID != SystemNominator {
 		out = append(out, w.st.NominatorID)
 	}
@@ -413,7 +416,7 @@ func (w *reward) validatePayout(ctx workflow.Context, in PayoutInput) error {
 	if !slices.Contains(in.ActorRoles, "hr") {
 		return conflict("HR records the payout")
 	}
-	if in.Actor == w.st.NomineeID {
+	if slices.Contains(w.st.Excluded, in.Actor) {
 		return conflict("nobody records a payout to themselves")
 	}
 	if w.st.Kind == KindCash {

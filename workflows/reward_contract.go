@@ -35,8 +35,7 @@ const (
 
 // Activities of a reward.
 const (
-	ActivityRecordReward = "RecordReward"
-	ActivityRecordPayout = "RecordPayout"
+	ActivityRecordReward = "RecordReward" // with RewardRecord.Payout set it also writes the one payout row
 	ActivityNotifyReward = "NotifyReward"
 )
 
@@ -93,7 +92,8 @@ type RewardInput struct {
 	AmountFen    int64      `json:"amount_fen"`
 	Reason       string     `json:"reason"`
 	AssessmentID string     `json:"assessment_id,omitempty"`
-	// HeadID is the nominee's department head, who reviews step 1 (R5.3).
+	// HeadID is the nominee's department head, who reviews step 1 (R5.3);
+	// empty (no department) sends step 1 to the committee.
 	HeadID      string              `json:"head_id"`
 	NominatedAt time.Time           `json:"nominated_at"`
 	Policy      RewardPolicy        `json:"policy"`
@@ -124,16 +124,18 @@ type RewardState struct {
 	Status       RewardStatus `json:"status"`
 	Step         *Step        `json:"step"`
 	// StepRole is the role that acts on the current step ("" = a named person, see Awaiting).
-	StepRole      string     `json:"step_role,omitempty"`
-	Awaiting      []string   `json:"awaiting"`
-	Excluded      []string   `json:"excluded"` // may not act now: nominee, nominator, approvers of other steps
-	DueAt         *time.Time `json:"due_at"`
-	Round         int        `json:"round"` // 1, then +1 per resubmission
-	Approvals     []Approval `json:"approvals"`
-	NeedCommittee bool       `json:"needs_committee"`
-	PaymentRef    string     `json:"payment_ref,omitempty"`
-	IssuedRef     string     `json:"issued_ref,omitempty"`
-	Events        []Event    `json:"events"`
+	StepRole string   `json:"step_role,omitempty"`
+	Awaiting []string `json:"awaiting"`
+	// Excluded may not act now: the nominee, the nominator and the
+	// approvers of other steps; at the payout step only the nominee.
+	Excluded       []string   `json:"excluded"`
+	DueAt          *time.Time `json:"due_at"`
+	Round          int        `json:"round"` // 1, then +1 per resubmission
+	Approvals      []Approval `json:"approvals"`
+	NeedsCommittee bool       `json:"needs_committee"`
+	PaymentRef     string     `json:"payment_ref,omitempty"`
+	IssuedRef      string     `json:"issued_ref,omitempty"`
+	Events         []Event    `json:"events"`
 }
 
 // Reward command inputs. Actor and ActorRoles are the authenticated caller,

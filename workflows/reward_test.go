@@ -172,8 +172,8 @@ func TestR5_FullPathWithAndWithoutCommittee(t *testing.T) {
 				})
 			} else {
 				h.ok(UpdateApprove, approve("hr1", "hr"), func(st RewardState) {
-					if st.Status != RewardApproved || *st.Step != StepPayout || st.NeedCommittee {
-						t.Errorf("after hr: %s %v committee %v", st.Status, st.Step, st.NeedCommittee)
+					if st.Status != RewardApproved || *st.Step != StepPayout || st.NeedsCommittee {
+						t.Errorf("after hr: %s %v committee %v", st.Status, st.Step, st.NeedsCommittee)
 					}
 				})
 			}
@@ -227,7 +227,7 @@ func TestR5_ReturnResubmitAndWithdraw(t *testing.T) {
 	h.refused("someone else resubmits", UpdateResubmit, ResubmitInput{Actor: "hr1"}, ErrConflict)
 	amount := int64(800000)
 	h.ok(UpdateResubmit, ResubmitInput{Actor: "manager1", AmountFen: &amount, Comment: "letter attached"}, func(st RewardState) {
-		if st.Status != RewardPending || *st.Step != StepManager || st.Round != 2 || !st.NeedCommittee {
+		if st.Status != RewardPending || *st.Step != StepManager || st.Round != 2 || !st.NeedsCommittee {
 			t.Errorf("after resubmit %+v", st)
 		}
 	})
