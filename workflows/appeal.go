@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/calendar"
@@ -27,7 +26,7 @@ func Appeal(ctx workflow.Context, in AppealInput) (AppealState, error) {
 	if err != nil {
 		return AppealState{}, err
 	}
-	a := &appeal{in: in, cal: cal, log: workflow.GetLogger(ctx)}
+	a := &appeal{in: in, cal: cal, log: workflow.GetLogger(ctx), notices: notifier{log: workflow.GetLogger(ctx)}}
 	a.st = AppealState{
 		ID: in.AppealID, AssessmentID: in.AssessmentID, AppellantID: in.AppellantID, Stage: 1, Status: AppealOpen,
 		DueAt: cal.AddWorkingDays(in.OpenedAt, in.Policy.Stage1WorkingDays), OriginalScore: in.Score,
@@ -48,7 +47,7 @@ type appeal struct {
 	// decision is set by the decision update, written by run.
 	decision  *DecideAppealInput
 	decidedAt time.Time
-	notifying int
+	notices   notifier
 }
 
 func (a *appeal) event(actor string, at time.Time, typ, reason string) {
@@ -127,7 +126,7 @@ func (a *appeal) finish(ctx workflow.Context) (AppealState, error) {
 		return a.st, err
 	}
 	a.notify(ctx, "outcome", []string{a.in.AppellantID})
-	err := workflow.Await(ctx, func() bool { return a.notifying == 0 && workflow.AllHandlersFinished(ctx) })
+	err := workflow.Await(ctx, func() bool { return a.notices.idle() && workflow.AllHandlersFinished(ctx) })
 	return a.st, err
 }
 
@@ -144,17 +143,7 @@ func (a *appeal) notify(ctx workflow.Context, kind string, to []string) {
 		Key: fmt.Sprintf("%s/%s/%d", a.in.AppealID, kind, a.st.Stage), Kind: kind, AppealID: a.in.AppealID,
 		Recipients: to, DueAt: a.st.DueAt, At: workflow.Now(ctx),
 	}
-	a.notifying++
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		defer func() { a.notifying-- }()
-		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 24 * time.Hour,
-			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
-		})
-		if err := workflow.ExecuteActivity(actx, ActivityNotifyAppeal, n).Get(ctx, nil); err != nil {
-			a.log.Error("appeal notice not delivered", "key", n.Key, "error", err)
-		}
-	})
+	a.notices.send(ctx, ActivityNotifyAppeal, n.Key, n)
 }
 
 func (a *appeal) state(now time.Time) AppealState {
@@ -170,19 +159,11 @@ func (a *appeal) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	for _, h := range []struct {
-		name          string
-		fn, validator any
-	}{
-		{UpdateAcceptExplanation, a.acceptExplanation, a.validateAcceptExplanation},
-		{UpdateEscalateAppeal, a.escalate, a.validateEscalate},
-		{UpdateDecideAppeal, a.decide, a.validateDecide},
-	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return registerUpdates(ctx,
+		update{UpdateAcceptExplanation, a.acceptExplanation, a.validateAcceptExplanation},
+		update{UpdateEscalateAppeal, a.escalate, a.validateEscalate},
+		update{UpdateDecideAppeal, a.decide, a.validateDecide},
+	)
 }
 
 // waitRecorded lets the main loop write the change before the update answers.

@@ -70,8 +70,7 @@ type complaint struct {
 	changed bool
 	// pending is what the next sync writes to the read model.
 	pending ComplaintSync
-	// notifying counts notifications in flight; the workflow ends only after them.
-	notifying int
+	notices notifier // the workflow ends only after its notices are out
 	// lastSA is the last upserted search attributes, to upsert only on change.
 	lastSA string
 }
@@ -95,6 +94,7 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 		in:       in,
 		cal:      calendar.New(loc, in.Calendar),
 		log:      workflow.GetLogger(ctx),
+		notices:  notifier{log: workflow.GetLogger(ctx)},
 		status:   StatusOpen,
 		assignee: in.AssigneeID, team: in.TeamID, manager: in.ManagerID, head: in.HeadID,
 		ftf: true,
@@ -144,7 +144,7 @@ func (c *complaint) run(ctx workflow.Context) (ComplaintState, error) {
 		}
 	}
 	// Let in-flight commands and notifications finish before the workflow ends.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.notifying == 0 }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.notices.idle() }); err != nil {
 		return c.state(workflow.Now(ctx)), err
 	}
 	return c.state(workflow.Now(ctx)), nil
@@ -265,18 +265,7 @@ func (c *complaint) notify(ctx workflow.Context, kind string, k *clock, level in
 		Kind: kind, ComplaintNo: c.in.ComplaintNo, Clock: k.name, Level: level,
 		DueAt: k.due, Recipients: to, At: workflow.Now(ctx),
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
-	})
-	c.notifying++
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		defer func() { c.notifying-- }()
-		if err := workflow.ExecuteActivity(actx, ActivityNotify, n).Get(ctx, nil); err != nil {
-			c.log.Error("notification not delivered", "key", n.Key, "error", err)
-		}
-	})
+	c.notices.send(ctx, ActivityNotify, n.Key, n)
 }
 
 func (c *complaint) addEvent(actor string, at time.Time, typ, reason string, data map[string]any) {
@@ -401,27 +390,17 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	type handler struct {
-		name      string
-		fn        any
-		validator any
-	}
-	for _, h := range []handler{
-		{UpdateContact, c.contact, c.validateContact},
-		{UpdatePlan, c.plan, c.validatePlan},
-		{UpdateResolve, c.resolve, c.validateResolve},
-		{UpdatePause, c.pause, c.validatePause},
-		{UpdateResume, c.resume, c.validateResume},
-		{UpdateReassign, c.reassign, c.validateReassign},
-		{UpdateExtend, c.extend, c.validateExtend},
-		{UpdateReopen, c.reopen, c.validateReopen},
-		{UpdateSurvey, c.survey, c.validateSurvey},
-	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return registerUpdates(ctx,
+		update{UpdateContact, c.contact, c.validateContact},
+		update{UpdatePlan, c.plan, c.validatePlan},
+		update{UpdateResolve, c.resolve, c.validateResolve},
+		update{UpdatePause, c.pause, c.validatePause},
+		update{UpdateResume, c.resume, c.validateResume},
+		update{UpdateReassign, c.reassign, c.validateReassign},
+		update{UpdateExtend, c.extend, c.validateExtend},
+		update{UpdateReopen, c.reopen, c.validateReopen},
+		update{UpdateSurvey, c.survey, c.validateSurvey},
+	)
 }
 
 // done finishes a command: write the read model, answer with the new state.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/calendar"
@@ -30,7 +29,7 @@ func RewardApproval(ctx workflow.Context, in RewardInput) (RewardState, error) {
 	if in.Policy.StepWorkingDays < 1 {
 		in.Policy = DefaultRewardPolicy()
 	}
-	w := &reward{in: in, cal: cal, log: workflow.GetLogger(ctx), approvers: map[Step]string{}}
+	w := &reward{in: in, cal: cal, log: workflow.GetLogger(ctx), approvers: map[Step]string{}, notices: notifier{log: workflow.GetLogger(ctx)}}
 	w.st = RewardState{
 		NominationNo: in.NominationNo, NomineeID: in.NomineeID, NominatorID: in.NominatorID, Kind: in.Kind,
 		AmountFen: in.AmountFen, Reason: in.Reason, AssessmentID: in.AssessmentID, Round: 1,
@@ -55,7 +54,7 @@ type reward struct {
 	changed                      bool // wakes the main loop to re-plan its timer
 	recorded                     int  // events written to the read model
 	payout                       *PayoutRecord
-	notifying                    int
+	notices                      notifier
 }
 
 func (w *reward) event(actor string, at time.Time, typ, reason string) {
@@ -179,7 +178,7 @@ func (w *reward) run(ctx workflow.Context) (RewardState, error) {
 		}
 	}
 	w.notify(ctx, "outcome", []string{w.st.NomineeID, w.st.NominatorID})
-	err := workflow.Await(ctx, func() bool { return w.notifying == 0 && workflow.AllHandlersFinished(ctx) })
+	err := workflow.Await(ctx, func() bool { return w.notices.idle() && workflow.AllHandlersFinished(ctx) })
 	return w.st, err
 }
 
@@ -213,17 +212,7 @@ func (w *reward) notify(ctx workflow.Context, kind string, to []string) {
 		Key: fmt.Sprintf("%s/%d/%s/%s", w.in.NominationNo, w.st.Round, step, kind), Kind: kind,
 		NominationNo: w.in.NominationNo, Step: step, Recipients: to, DueAt: w.dueAt, At: workflow.Now(ctx),
 	}
-	w.notifying++
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		defer func() { w.notifying-- }()
-		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 24 * time.Hour,
-			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
-		})
-		if err := workflow.ExecuteActivity(actx, ActivityNotifyReward, n).Get(ctx, nil); err != nil {
-			w.log.Error("reward notice not delivered", "key", n.Key, "error", err)
-		}
-	})
+	w.notices.send(ctx, ActivityNotifyReward, n.Key, n)
 }
 
 func (w *reward) state() RewardState {
@@ -239,22 +228,14 @@ func (w *reward) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryReward, func() (RewardState, error) { return w.state(), nil }); err != nil {
 		return err
 	}
-	for _, h := range []struct {
-		name          string
-		fn, validator any
-	}{
-		{UpdateApprove, w.approve, w.validateApprove},
-		{UpdateReject, w.reject, w.validateReject},
-		{UpdateReturn, w.giveBack, w.validateReject},
-		{UpdateResubmit, w.resubmit, w.validateResubmit},
-		{UpdateWithdraw, w.withdraw, w.validateWithdraw},
-		{UpdatePayout, w.pay, w.validatePayout},
-	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return registerUpdates(ctx,
+		update{UpdateApprove, w.approve, w.validateApprove},
+		update{UpdateReject, w.reject, w.validateReject},
+		update{UpdateReturn, w.giveBack, w.validateReject},
+		update{UpdateResubmit, w.resubmit, w.validateResubmit},
+		update{UpdateWithdraw, w.withdraw, w.validateWithdraw},
+		update{UpdatePayout, w.pay, w.validatePayout},
+	)
 }
 
 // answer writes the change before the update answers with the new state.

@@ -1,0 +1,52 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// notifier delivers notices (warnings, reminders, escalations, outcomes)
+// through an activity in the background, retried with backoff for up to a
+// day; each notice carries its own idempotency key, the same on every retry.
+// A workflow waits for idle() before it ends.
+type notifier struct {
+	log      log.Logger
+	inflight int
+}
+
+func (n *notifier) send(ctx workflow.Context, activityName, key string, notice any) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
+	})
+	n.inflight++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { n.inflight-- }()
+		if err := workflow.ExecuteActivity(actx, activityName, notice).Get(ctx, nil); err != nil {
+			n.log.Error("notice not delivered", "key", key, "error", err)
+		}
+	})
+}
+
+func (n *notifier) idle() bool { return n.inflight == 0 }
+
+// update is one Update handler with its validator.
+type update struct {
+	name          string
+	fn, validator any
+}
+
+// registerUpdates registers the handlers; a validator rejects before
+// anything enters history.
+func registerUpdates(ctx workflow.Context, updates ...update) error {
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.fn, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
