@@ -206,25 +206,10 @@ func requestHash(req createComplaintRequest) [32]byte {
 	return sha256.Sum256(b)
 }
 
-// placeAgent looks up an assignee: an active agent with a team.
+// placeAgent looks up an assignee: an active agent with a team (R3: a
+// complaint is assigned to one agent).
 func (s *Server) placeAgent(ctx context.Context, errs fieldErrors, field, id string) db.GetUserPlacementRow {
-	if strings.TrimSpace(id) == "" {
-		errs.add(field, "required")
-		return db.GetUserPlacementRow{}
-	}
-	u, err := s.q.GetUserPlacement(ctx, id)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active):
-		errs.add(field, "no such active user")
-	case err != nil:
-		errs.add(field, "could not be checked, try again")
-		s.log.ErrorContext(ctx, "look up assignee", "error", err)
-	case !auth.Principal{Roles: roles(u.Roles)}.Has(auth.Agent):
-		errs.add(field, "must be an agent (R3: a complaint is assigned to one agent)")
-	case u.TeamID == "":
-		errs.add(field, "the agent has no team")
-	}
-	return u
+	return s.placeEmployee(ctx, errs, field, id, auth.Agent, "R3: a complaint is assigned to one agent")
 }
 
 func roles(rs []string) []auth.Role {
