@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -171,8 +170,6 @@ func (c *cycle) validateOpenAppeal(ctx workflow.Context, in OpenAppealInput) err
 func (c *cycle) openAppeal(ctx workflow.Context, in OpenAppealInput) (OpenAppealOutput, error) {
 	r := c.results[in.AssessmentID]
 	id := AppealID(in.AssessmentID)
-	c.appeals[id] = AppealOpen
-	c.pending++
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            AppealWorkflowID(in.AssessmentID),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -183,6 +180,13 @@ func (c *cycle) openAppeal(ctx workflow.Context, in OpenAppealInput) (OpenAppeal
 		ManagerID: r.ManagerID, HeadID: r.HeadID, Reason: strings.TrimSpace(in.Reason), OpenedAt: workflow.Now(ctx),
 		Score: r.Score, Policy: c.in.Policy, Calendar: c.cal.Overrides(), Location: c.in.Location,
 	})
+	// State changes only once the appeal exists. Finalizing cannot slip in
+	// meanwhile: it waits for every handler to finish.
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		return OpenAppealOutput{}, conflict("the appeal could not be started: %v", err)
+	}
+	c.appeals[id] = AppealOpen
+	c.pending++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		var st AppealState
 		if err := child.Get(ctx, &st); err != nil {
@@ -192,10 +196,6 @@ func (c *cycle) openAppeal(ctx workflow.Context, in OpenAppealInput) (OpenAppeal
 		c.appeals[id] = st.Status
 		c.pending--
 	})
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		delete(c.appeals, id)
-		return OpenAppealOutput{}, fmt.Errorf("start appeal: %w", err)
-	}
 	return OpenAppealOutput{AppealID: id, WorkflowID: AppealWorkflowID(in.AssessmentID)}, c.record(ctx)
 }
 

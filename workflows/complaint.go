@@ -126,6 +126,13 @@ func (c *complaint) run(ctx workflow.Context) (ComplaintState, error) {
 		c.fireDue(ctx, workflow.Now(ctx))
 		c.flush(ctx)
 		if c.status == StatusClosed {
+			// The read model must learn of the close: retry until it does.
+			for c.unwritten() {
+				if err := workflow.Sleep(ctx, time.Minute); err != nil {
+					return c.state(workflow.Now(ctx)), err
+				}
+				c.flush(ctx)
+			}
 			break
 		}
 		c.changed = false
@@ -261,7 +268,8 @@ func nonEmpty(ids ...string) []string {
 // retried with backoff; the key is the same on every retry (R3).
 func (c *complaint) notify(ctx workflow.Context, kind string, k *clock, level int, to []string) {
 	n := Notification{
-		Key:  fmt.Sprintf("%s/%s/%s/%d", c.in.ComplaintNo, k.name, kind, level),
+		// Unique per notice: a reopened resolution clock's warning is a new one.
+		Key:  fmt.Sprintf("%s/%s/%s/%d/%d", c.in.ComplaintNo, k.name, kind, level, c.resolutions),
 		Kind: kind, ComplaintNo: c.in.ComplaintNo, Clock: k.name, Level: level,
 		DueAt: k.due, Recipients: to, At: workflow.Now(ctx),
 	}
@@ -280,7 +288,7 @@ func (c *complaint) addEvent(actor string, at time.Time, typ, reason string, dat
 // kept and retried with the next change, never lost.
 func (c *complaint) flush(ctx workflow.Context) {
 	c.upsertSearchAttributes(ctx)
-	if len(c.pending.Events) == 0 && len(c.pending.Escalations) == 0 && c.pending.Deduction == nil && c.pending.Survey == nil {
+	if !c.unwritten() {
 		return
 	}
 	sync := c.pending
@@ -301,6 +309,11 @@ func (c *complaint) flush(ctx workflow.Context) {
 			c.pending.Survey = sync.Survey
 		}
 	}
+}
+
+// unwritten reports changes the read model has not received yet.
+func (c *complaint) unwritten() bool {
+	return len(c.pending.Events) > 0 || len(c.pending.Escalations) > 0 || c.pending.Deduction != nil || c.pending.Survey != nil
 }
 
 func (c *complaint) upsertSearchAttributes(ctx workflow.Context) {
@@ -611,6 +624,10 @@ func (c *complaint) reopen(ctx workflow.Context, in ReopenInput) (ComplaintState
 	now := workflow.Now(ctx)
 	k := c.clock(ClockResolution)
 	k.start, k.due, k.metAt, k.warnedAt = now, c.cal.AddWorkingDays(now, c.in.Policy.ResolutionWorkingDays), nil, nil
+	if k.level1At != nil && k.level2At == nil {
+		// Level 1 was spent on the first miss; level 2 waits for a miss of the new deadline.
+		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
+	}
 	c.status = StatusReopened
 	c.resolvedAt = nil
 	c.ftf = false

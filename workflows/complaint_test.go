@@ -496,3 +496,43 @@ func TestR3_ForbiddenCommandsRejected(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// R3: a complaint whose resolution clock escalated (level 1), resolved,
+// then reopened: no stale level 2 at the reopen; level 2 follows the new
+// deadline; the second warning has its own notification key.
+func TestR3_ReopenAfterEscalation(t *testing.T) {
+	h := newHarness(t, monday)
+	h.ok(time.Hour, UpdateContact, ContactInput{Actor: "agent1", Note: "n"})
+	h.ok(time.Hour+sec, UpdatePlan, PlanInput{Actor: "agent1", Plan: "p"})
+	missed := time.Date(2026, 3, 12, 0, 0, 0, 0, shanghai).Sub(monday) // the resolution deadline
+	h.ok(missed+time.Hour, UpdateResolve, ResolveInput{Actor: "agent1", Resolution: "r"})
+	reopen := time.Date(2026, 3, 16, 10, 0, 0, 0, shanghai).Sub(monday) // Mon 16 March
+	h.ok(reopen, UpdateReopen, ReopenInput{Actor: "agent1", Reason: "again"})
+	h.at(reopen+time.Minute, func() {
+		if n := h.rec.count("escalation", ClockResolution, 2); n != 0 {
+			t.Errorf("a stale level 2 fired at the reopen (%d)", n)
+		}
+	})
+	// New deadline: 7 working days from Mon 16 (Tue 17 .. Wed 25) -> Thu 26 00:00;
+	// level 2 one working day later (Thu 26) -> Fri 27 00:00.
+	l2 := time.Date(2026, 3, 27, 0, 0, 0, 0, shanghai).Sub(monday)
+	h.at(l2-sec, func() {
+		if h.rec.count("escalation", ClockResolution, 2) != 0 {
+			t.Error("level 2 before the new deadline's day passed")
+		}
+	})
+	h.at(l2+sec, func() {
+		if h.rec.count("escalation", ClockResolution, 2) != 1 || h.rec.count("escalation", ClockResolution, 1) != 1 {
+			t.Errorf("escalations after the reopened miss: %+v", h.rec.notifications)
+		}
+	})
+	h.ok(l2+time.Hour, UpdateResolve, ResolveInput{Actor: "agent1", Resolution: "r2"})
+	h.run()
+	keys := map[string]bool{}
+	for _, n := range h.rec.notifications {
+		if keys[n.Key] {
+			t.Errorf("notification key %s used twice", n.Key)
+		}
+		keys[n.Key] = true
+	}
+}
