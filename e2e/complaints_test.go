@@ -332,3 +332,29 @@ func TestComplaintListPagination(t *testing.T) {
 		t.Fatalf("bad cursor: %d %s", r.status, r.raw)
 	}
 }
+
+// R1, R3: team-b has no supervisor, so level 1 goes to the department head,
+// who may acknowledge it.
+func TestR3_LevelOneToTheDepartmentHeadWithoutSupervisor(t *testing.T) {
+	s := startStack(t)
+	body := complaintBody("C-B1")
+	body["assignee_id"] = "agent2"
+	body["received_at"] = time.Now().Add(-30 * time.Hour).Format(time.RFC3339)
+	if r := s.call("officer1", "POST", "/api/v1/complaints", body); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	var id string
+	s.poll("the escalation", 10*time.Second, func() bool {
+		items, _ := s.call("head1", "GET", "/api/v1/escalations", nil).body["items"].([]any)
+		if len(items) == 1 {
+			id = items[0].(map[string]any)["id"].(string)
+		}
+		return id != ""
+	})
+	if r := s.call("head1", "POST", "/api/v1/escalations/"+id+"/ack", map[string]any{"note": "on it"}); r.status != 200 {
+		t.Fatalf("head ack: %d %s", r.status, r.raw)
+	}
+	if r := s.call("manager1", "POST", "/api/v1/rewards", map[string]any{"nomination_no": "csi-star-2026-10-agent1", "nominee_id": "agent1", "kind": "honour", "reason": "x"}); r.status != 400 || r.fields()["nomination_no"] == nil {
+		t.Errorf("reserved nomination number: %d %s", r.status, r.raw)
+	}
+}

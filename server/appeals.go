@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/workflows"
 )
@@ -75,7 +77,8 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// GET /api/v1/assessment-cycles/{month} (hr, manager).
+// GET /api/v1/assessment-cycles/{month} (hr, manager). A manager sees the
+// counts, and only their own teams' service stars (R7).
 func (s *Server) getCycle(w http.ResponseWriter, r *http.Request) error {
 	month := chi.URLParam(r, "month")
 	if _, err := time.Parse("2006-01", month); err != nil {
@@ -84,6 +87,10 @@ func (s *Server) getCycle(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.cycleState(r, month)
 	if err != nil {
 		return err
+	}
+	if me := principal(r); !me.Has(auth.HR) {
+		st.Appeals = map[string]workflows.AppealStatus{}
+		st.ServiceStars = slices.DeleteFunc(st.ServiceStars, func(star workflows.ServiceStar) bool { return !me.Manages(star.TeamID) })
 	}
 	writeJSON(w, http.StatusOK, st)
 	return nil
@@ -208,6 +215,10 @@ func (s *Server) openAppeal(w http.ResponseWriter, r *http.Request) error {
 	err := s.sendUpdate(r.Context(), workflows.AssessmentCycleWorkflowID(month), workflows.UpdateOpenAppeal,
 		workflows.OpenAppealInput{AssessmentID: id, AppellantID: principal(r).UserID, Reason: req.Reason}, &out,
 		func() error {
+			// The month's cycle has ended: its results are final (R6: appeals only while published).
+			if _, err := s.q.GetCycle(r.Context(), month); err == nil {
+				return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "the results of " + month + " are final"}
+			}
 			return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no assessment cycle for " + month}
 		})
 	if err != nil {

@@ -98,7 +98,7 @@ func (s *Server) listAssessments(w http.ResponseWriter, r *http.Request) error {
 		p.ScopeSelf = &me.UserID
 		p.ScopeTeams = []string{}
 		if me.Has(auth.Manager) {
-			p.ScopeTeams = slices.Clone(me.ManagedTeams)
+			p.ScopeTeams = append([]string{}, me.ManagedTeams...) // never nil: nil would mean "all"
 		}
 	}
 	rows, err := s.q.ListAssessments(r.Context(), p)

@@ -173,7 +173,7 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := workflows.ComplaintInput{
 		ComplaintNo: req.ComplaintNo, AssigneeID: assignee.ID, TeamID: assignee.TeamID,
-		ManagerID: assignee.ManagerID, HeadID: assignee.HeadID, ReceivedAt: receivedAt,
+		ManagerID: escalationManager(assignee), HeadID: assignee.HeadID, ReceivedAt: receivedAt,
 		CreatedBy: createdBy, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
 	}
 	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
@@ -210,6 +210,15 @@ func requestHash(req createComplaintRequest) [32]byte {
 // complaint is assigned to one agent).
 func (s *Server) placeAgent(ctx context.Context, errs fieldErrors, field, id string) db.GetUserPlacementRow {
 	return s.placeEmployee(ctx, errs, field, id, auth.Agent, "R3: a complaint is assigned to one agent")
+}
+
+// escalationManager is who gets level 1 for this assignee (R3): their team
+// supervisor, or the department head where the team has none (R1).
+func escalationManager(u db.GetUserPlacementRow) string {
+	if u.ManagerID != "" {
+		return u.ManagerID
+	}
+	return u.HeadID
 }
 
 func roles(rs []string) []auth.Role {
@@ -496,7 +505,7 @@ func (s *Server) complaintCommands() map[string]handlerFunc {
 			in.Actor = principal(r).UserID
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
 			u := s.placeAgent(r.Context(), errs, "assignee_id", in.AssigneeID)
-			in.TeamID, in.ManagerID, in.HeadID = u.TeamID, u.ManagerID, u.HeadID
+			in.TeamID, in.ManagerID, in.HeadID = u.TeamID, escalationManager(u), u.HeadID
 		}, "team_id", "manager_id", "head_id"),
 		"extend": commandHandler(s.complaintCommand(workflows.UpdateExtend), func(r *http.Request, in *workflows.ExtendInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID

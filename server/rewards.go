@@ -85,8 +85,12 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, me := r.Context(), principal(r)
 	errs := fieldErrors{}
-	if !complaintNoPattern.MatchString(req.NominationNo) {
+	switch {
+	case !complaintNoPattern.MatchString(req.NominationNo):
 		errs.add("nomination_no", "required: 1-64 letters, digits, - or _, starting with a letter or digit")
+	case strings.HasPrefix(req.NominationNo, workflows.ServiceStarPrefix):
+		// Reserved for the assessment's own CSI service star nominations (R5.2).
+		errs.add("nomination_no", "the csi-star- prefix is reserved for the monthly assessment's nominations")
 	}
 	req.NomineeID = strings.TrimSpace(req.NomineeID)
 	nominee := s.placeNominee(ctx, errs, req.NomineeID)

@@ -16,8 +16,12 @@ func RewardWorkflowID(nominationNo string) string { return "reward:" + nominatio
 // ServiceStarNominationNo is the nomination number the assessment gives a
 // month's CSI service star (R5.2), so a rerun never nominates twice.
 func ServiceStarNominationNo(month, employeeID string) string {
-	return "csi-star-" + month + "-" + employeeID
+	return ServiceStarPrefix + month + "-" + employeeID
 }
+
+// ServiceStarPrefix starts the assessment's own nomination numbers; the
+// HTTP API refuses it, so nobody can take a star's number first.
+const ServiceStarPrefix = "csi-star-"
 
 // SystemNominator nominates the CSI service stars (R5.2).
 const SystemNominator = "system"
