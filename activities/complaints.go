@@ -174,6 +174,7 @@ func stateParams(st workflows.ComplaintState, lastSeq int) db.UpdateComplaintSta
 		ResolvedAt: st.ResolvedAt, FirstTimeFix: st.FirstTimeFix,
 		LastSeq: int32(lastSeq),
 	}
+	p.CountedFor = countedFor(st.Events)
 	open := st.Status == workflows.StatusOpen || st.Status == workflows.StatusReopened
 	for _, c := range st.Clocks {
 		due := &c.DueAt
@@ -199,6 +200,28 @@ func stateParams(st workflows.ComplaintState, lastSeq int) db.UpdateComplaintSta
 		}
 	}
 	return p
+}
+
+// countedFor is R4.0's employee of a complaint: the assignee at its first
+// missed clock, or, when it missed none, at its first resolution; nil
+// until either happens. It is derived from the whole trail on every sync.
+func countedFor(events []workflows.Event) *string {
+	var resolvedBy *string
+	for _, e := range events {
+		who, _ := e.Data["assignee"].(string)
+		if who == "" {
+			continue
+		}
+		switch e.Type {
+		case workflows.EventBreached:
+			return &who
+		case workflows.EventResolved:
+			if resolvedBy == nil {
+				resolvedBy = &who
+			}
+		}
+	}
+	return resolvedBy
 }
 
 // notifyTimeout bounds one webhook delivery; Temporal's retry policy (set by

@@ -708,9 +708,9 @@ UPDATE complaints SET
     contact_due_at = $8, contact_met_at = $9,
     plan_due_at = $10, plan_met_at = $11,
     resolution_due_at = $12, resolution_met_at = $13,
-    resolution_paused = $14,
-    last_seq = $15::int, updated_at = now()
-WHERE complaint_no = $16 AND (last_seq IS NULL OR last_seq < $15::int)
+    resolution_paused = $14, counted_for = $15::text,
+    last_seq = $16::int, updated_at = now()
+WHERE complaint_no = $17 AND (last_seq IS NULL OR last_seq < $16::int)
 `
 
 type UpdateComplaintStateParams struct {
@@ -728,6 +728,7 @@ type UpdateComplaintStateParams struct {
 	ResolutionDueAt  *time.Time
 	ResolutionMetAt  *time.Time
 	ResolutionPaused bool
+	CountedFor       *string
 	LastSeq          int32
 	ComplaintNo      string
 }
@@ -751,6 +752,7 @@ func (q *Queries) UpdateComplaintState(ctx context.Context, arg UpdateComplaintS
 		arg.ResolutionDueAt,
 		arg.ResolutionMetAt,
 		arg.ResolutionPaused,
+		arg.CountedFor,
 		arg.LastSeq,
 		arg.ComplaintNo,
 	)

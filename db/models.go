@@ -149,6 +149,7 @@ type Complaint struct {
 	ResolutionPaused bool
 	LastSeq          pgtype.Int4
 	UpdatedAt        time.Time
+	CountedFor       *string
 }
 
 type ComplaintEvent struct {

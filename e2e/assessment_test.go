@@ -135,3 +135,41 @@ func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
 	must(s.call("agent1", "GET", fmt.Sprintf("/api/v1/reports/annual/%d", first.Year()), nil), 403, "annual report as agent")
 	_ = http.StatusOK
 }
+
+// R4.0: a complaint counts for the assignee at its first missed clock, not
+// for whoever it was reassigned to afterwards.
+func TestR4_ComplaintCountsForTheAssigneeAtTheMiss(t *testing.T) {
+	s := startStack(t)
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(sh)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, sh).AddDate(0, -1, 0)
+	month := first.Format("2006-01")
+	c := complaintBody("M-2")
+	c["received_at"] = first.AddDate(0, 0, 4).Add(10 * time.Hour).Format(time.RFC3339) // missed on the 6th, agent1's
+	if r := s.call("officer1", "POST", "/api/v1/complaints", c); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	if r := s.call("officer1", "POST", "/api/v1/complaints/M-2/reassign", map[string]any{"assignee_id": "agent2", "reason": "agent1 on leave"}); r.status != 200 {
+		t.Fatalf("reassign: %d %s", r.status, r.raw)
+	}
+	for _, step := range []struct{ path, field string }{{"contact", "note"}, {"plan", "plan"}, {"resolve", "resolution"}} {
+		if r := s.call("agent2", "POST", "/api/v1/complaints/M-2/"+step.path, map[string]any{step.field: "x"}); r.status != 200 {
+			t.Fatalf("%s: %d %s", step.path, r.status, r.raw)
+		}
+	}
+	if r := s.call("hr1", "POST", "/api/v1/assessment-cycles", map[string]any{"month": month}); r.status != 201 {
+		t.Fatalf("cycle: %d %s", r.status, r.raw)
+	}
+	var items []any
+	s.poll("results", 20*time.Second, func() bool {
+		items, _ = s.call("hr1", "GET", "/api/v1/assessments?month="+month, nil).body["items"].([]any)
+		return len(items) > 0
+	})
+	if len(items) != 1 {
+		t.Fatalf("results: %v", items)
+	}
+	got := items[0].(map[string]any)
+	if got["employee_id"] != "agent1" || got["timeliness"] != 0.0 || got["csat"] != nil || got["score"] != 0.0 {
+		t.Fatalf("the late complaint should count for agent1 (only timeliness, 0.0): %v", got)
+	}
+}

@@ -232,7 +232,7 @@ func (c *complaint) escalate(ctx workflow.Context, k *clock, level int, now time
 		// 00:00 is 24:00 of the day before, so count from the instant before it.
 		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
 		to = nonEmpty(c.manager, "escalation_officers")
-		c.addEvent(SystemActor, now, EventBreached, "", map[string]any{"clock": string(k.name), "due_at": k.due})
+		c.addEvent(SystemActor, now, EventBreached, "", map[string]any{"clock": string(k.name), "due_at": k.due, "assignee": c.assignee})
 	} else {
 		k.level2At = &t
 		to = nonEmpty(c.head, "escalation_officers")
@@ -490,7 +490,7 @@ func (c *complaint) resolve(ctx workflow.Context, in ResolveInput) (ComplaintSta
 	c.status = StatusResolved
 	c.resolvedAt = &now
 	c.resolutions++
-	c.addEvent(in.Actor, now, EventResolved, in.Resolution, nil)
+	c.addEvent(in.Actor, now, EventResolved, in.Resolution, map[string]any{"assignee": c.assignee})
 	return c.done(ctx)
 }
 

@@ -65,14 +65,15 @@ ORDER BY technician_id;
 -- name: MonthComplaints :many
 -- R4.0, R4.3 (R3): a complaint counts in the month of the due_at of its first
 -- missed clock, or, when it missed none, of its resolution (unresolved
--- complaints with no miss are not counted yet), for its assignee. A clock is
+-- complaints with no miss are not counted yet), for its assignee at that
+-- instant (counted_for; the current assignee for rows synced before it). A clock is
 -- missed when met at or after due_at, or unmet with due_at passed at as_of
 -- (a paused resolution clock is not running, so not missed). A deadline is
 -- 24:00 of its day written as 00:00 of the next (R2), so a miss due at
 -- exactly the month's start belongs to the month before: (start, end].
 -- Timely = none of the three missed.
 WITH c AS (
-    SELECT assignee_id, resolved_at,
+    SELECT coalesce(counted_for, assignee_id) AS assignee_id, resolved_at,
            least(
                CASE WHEN contact_met_at >= contact_due_at
                       OR (contact_met_at IS NULL AND contact_due_at <= @as_of::timestamptz)

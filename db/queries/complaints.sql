@@ -27,7 +27,7 @@ UPDATE complaints SET
     contact_due_at = @contact_due_at, contact_met_at = @contact_met_at,
     plan_due_at = @plan_due_at, plan_met_at = @plan_met_at,
     resolution_due_at = @resolution_due_at, resolution_met_at = @resolution_met_at,
-    resolution_paused = @resolution_paused,
+    resolution_paused = @resolution_paused, counted_for = sqlc.narg(counted_for)::text,
     last_seq = @last_seq::int, updated_at = now()
 WHERE complaint_no = @complaint_no AND (last_seq IS NULL OR last_seq < @last_seq::int);
 
