@@ -27,7 +27,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // publicationWindow is the e2e assessment window (see server.Options).
-const publicationWindow = 8 * time.Second
+const publicationWindow = 12 * time.Second
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
