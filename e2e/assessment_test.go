@@ -86,6 +86,13 @@ func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
 	if r := s.call("agent2", "GET", "/api/v1/assessments?month="+month, nil); len(r.body["items"].([]any)) != 0 {
 		t.Errorf("agent2 sees others' results: %s", r.raw)
 	}
+	// A late work order for the month while it is published (R4.0): the
+	// result is recomputed. FTFR 2/3 = 66.7; 0.7x84 + 0.2x66.66.. = 72.13.., minus 20 = 52.1.
+	must(s.call("agent1", "POST", "/api/v1/work-orders", map[string]any{"work_order_no": "WO-3", "technician_id": "agent1", "completed_at": at(25, 12)}), 201, "late WO-3")
+	s.poll("the recomputed result", 20*time.Second, func() bool {
+		r := s.call("hr1", "GET", "/api/v1/assessments?month="+month, nil)
+		return r.body["items"].([]any)[0].(map[string]any)["score"] == 52.1
+	})
 
 	// agent1 appeals; the manager cannot settle it, so it goes to HR.
 	must(s.call("agent2", "POST", "/api/v1/assessments/"+id+"/appeals", map[string]any{"reason": "x"}), 403, "appeal of another's result")
@@ -110,6 +117,8 @@ func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
 	if r := s.call("hr1", "GET", "/api/v1/assessment-cycles/"+month, nil); r.body["open_appeals"] != 1.0 {
 		t.Fatalf("cycle while the appeal is open: %s", r.raw)
 	}
+	// Past the window, entries for the month are refused rather than lost (R4.5).
+	must(s.call("agent1", "POST", "/api/v1/work-orders", map[string]any{"work_order_no": "WO-4", "technician_id": "agent1", "completed_at": at(26, 12)}), 409, "entry after the window")
 	must(s.call("agent1", "POST", "/api/v1/appeals/"+appealID+"/decision", map[string]any{"outcome": "upheld", "corrected_score": 68.8, "reason": "r"}), 403, "the appellant deciding")
 	dec := must(s.call("hr1", "POST", "/api/v1/appeals/"+appealID+"/decision", map[string]any{"outcome": "upheld", "corrected_score": 68.8, "reason": "the visit time was the customer's choice"}), 200, "decision")
 	if dec.body["status"] != "upheld" {
@@ -121,7 +130,7 @@ func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
 	r := s.call("agent1", "GET", "/api/v1/assessments?month="+month, nil)
 	got := r.body["items"].([]any)[0].(map[string]any)
 	corr, _ := got["corrected"].(map[string]any)
-	if got["score"] != 68.8 || got["band"] != "poor" || got["status"] != "final" || corr == nil || corr["original_score"] != 48.8 || corr["by"] != "hr1" {
+	if got["score"] != 68.8 || got["band"] != "poor" || got["status"] != "final" || corr == nil || corr["original_score"] != 52.1 || corr["by"] != "hr1" {
 		t.Fatalf("corrected result: %s", r.raw)
 	}
 	must(s.call("agent1", "POST", "/api/v1/appeals/"+appealID+"/accept-explanation", nil), 409, "accept after the decision")

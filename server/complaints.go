@@ -523,7 +523,7 @@ func (s *Server) complaintCommands() map[string]handlerFunc {
 			in.Actor = principal(r).UserID
 			in.Reason = textField(errs, "reason", in.Reason, 2000)
 		}),
-		"survey": commandHandler(s.complaintCommand(workflows.UpdateSurvey), func(r *http.Request, in *workflows.SurveyInput, errs fieldErrors) {
+		"survey": commandHandler(s.gatedSurvey(s.complaintCommand(workflows.UpdateSurvey)), func(r *http.Request, in *workflows.SurveyInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 			if field, bad := in.Ratings.Invalid(); bad {
 				errs.add("ratings."+field, "required, 1 (very dissatisfied) to 5 (very satisfied)")
@@ -532,6 +532,28 @@ func (s *Server) complaintCommands() map[string]handlerFunc {
 				errs.add("surveyed_at", "must not be in the future")
 			}
 		}),
+	}
+}
+
+// gatedSurvey lets a survey into its month only while that month's results
+// may still change (R4.0, R4.5; see gate), and has a published month
+// recomputed once it is recorded.
+func (s *Server) gatedSurvey(send func(w http.ResponseWriter, r *http.Request, arg any) error) func(w http.ResponseWriter, r *http.Request, arg any) error {
+	return func(w http.ResponseWriter, r *http.Request, arg any) error {
+		in := arg.(workflows.SurveyInput)
+		at := time.Now()
+		if in.SurveyedAt != nil {
+			at = *in.SurveyedAt
+		}
+		gates, err := s.gate(r.Context(), at)
+		if err != nil {
+			return err
+		}
+		if err := send(w, r, arg); err != nil {
+			return err
+		}
+		s.recompute(r.Context(), gates)
+		return nil
 	}
 }
 

@@ -218,7 +218,23 @@ func (s *Server) createWorkOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	created := false
 	if !found {
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The months this entry changes: its own, and a repeated order's (R4.0, R4.2).
+		instants := []time.Time{*req.CompletedAt}
+		if req.RepeatOf != nil {
+			if prev, err := s.q.GetWorkOrder(ctx, *req.RepeatOf); err == nil {
+				instants = append(instants, prev.CompletedAt)
+			}
+		}
+		gates, err := s.gate(ctx, instants...)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if created {
+				s.recompute(ctx, gates)
+			}
+		}()
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			q := s.q.WithTx(tx)
 			row, err := q.InsertWorkOrder(ctx, db.InsertWorkOrderParams{
 				WorkOrderNo: req.WorkOrderNo, RequestHash: hash, TechnicianID: tech.ID, TeamID: tech.TeamID,
@@ -292,17 +308,6 @@ func (s *Server) deductionOf(d db.Deduction) deduction {
 	}
 }
 
-// finalMonth reports the assessed month of t (in the calendar's zone) when
-// its results are already final (R4.5): a deduction there would count nowhere.
-func (s *Server) finalMonth(ctx context.Context, t time.Time) (string, bool, error) {
-	month := t.In(s.loc).Format("2006-01")
-	status, err := s.q.GetCycleStatus(ctx, month)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return month, false, nil
-	}
-	return month, status == "final", err
-}
-
 // POST /api/v1/deductions: a manager proposes a deduction (R4.4) against an
 // employee of a team they manage; its points come from the reason. It
 // counts once confirmed, in the month of occurred_at (R4.0). A deduction has
@@ -321,12 +326,11 @@ func (s *Server) createDeduction(w http.ResponseWriter, r *http.Request) error {
 	}
 	instantField(errs, "occurred_at", req.OccurredAt, time.Now())
 	if req.OccurredAt != nil && errs["occurred_at"] == "" {
-		month, final, err := s.finalMonth(ctx, *req.OccurredAt)
-		if err != nil {
+		var closed *apiError
+		if _, err := s.gate(ctx, *req.OccurredAt); errors.As(err, &closed) {
+			errs.add("occurred_at", closed.Message)
+		} else if err != nil {
 			return err
-		}
-		if final {
-			errs.add("occurred_at", "the assessment of "+month+" is already final (R4.5)")
 		}
 	}
 	note := textField(errs, "note", req.Note, 2000)
@@ -416,12 +420,11 @@ func (s *Server) decideDeduction(status string) handlerFunc {
 		if d.Status != "proposed" {
 			return s.deductionDecided(d)
 		}
-		if month, final, err := s.finalMonth(ctx, d.OccurredAt); err != nil {
+		gates, err := s.gate(ctx, d.OccurredAt)
+		if err != nil {
 			return err
-		} else if final {
-			return &apiError{Status: http.StatusConflict, Code: "invalid_state",
-				Message: "the assessment of " + month + " is already final (R4.5)"}
 		}
+		defer s.recompute(ctx, gates) // a confirmed or cancelled deduction changes the month's score
 		decided, err := s.q.DecideDeduction(ctx, db.DecideDeductionParams{ID: d.ID, Status: status, DecidedBy: me, DecisionNote: note})
 		if errors.Is(err, pgx.ErrNoRows) { // decided concurrently
 			if d, err = s.loadDeduction(r); err != nil {

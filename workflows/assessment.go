@@ -27,7 +27,41 @@ func AssessmentCycle(ctx workflow.Context, in CycleInput) (CycleState, error) {
 	if err := c.registerHandlers(ctx); err != nil {
 		return CycleState{}, err
 	}
+	workflow.Go(ctx, c.recomputeOnLateEntries)
 	return c.run(ctx)
+}
+
+// recomputeOnLateEntries reruns ComputeResults whenever late entries for
+// the month arrive while its results are published (R4.0). ComputeResults
+// never touches a corrected or final result, and signals that arrive
+// together are served by one run.
+func (c *cycle) recomputeOnLateEntries(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalRecompute)
+	for {
+		ch.Receive(ctx, nil)
+		// An entry written while the first run was computing may have been
+		// missed by it: wait for publication, then run again.
+		if err := workflow.Await(ctx, func() bool { return c.rec.Status != CycleComputing }); err != nil {
+			return
+		}
+		for ch.ReceiveAsync(nil) {
+		}
+		if c.rec.Status != CyclePublished {
+			continue // past the window entries are refused (HTTP 409)
+		}
+		c.recomputing++
+		var out ComputeResultsOutput
+		err := workflow.ExecuteActivity(activityOptions(ctx), ActivityComputeResults, c.in).Get(ctx, &out)
+		c.recomputing--
+		if err != nil {
+			c.log.Error("recompute failed", "error", err)
+			continue
+		}
+		for _, r := range out.Results {
+			c.results[r.AssessmentID] = r
+		}
+		c.rec.ResultsCount = len(c.results)
+	}
 }
 
 type cycle struct {
@@ -39,6 +73,8 @@ type cycle struct {
 	appeals map[string]AppealStatus
 	// pending counts appeals whose child workflow has not ended.
 	pending int
+	// recomputing counts ComputeResults runs for late entries in flight.
+	recomputing int
 }
 
 // activityOptions retry for as long as a database outage could last: the
@@ -86,7 +122,9 @@ func (c *cycle) run(ctx workflow.Context) (CycleState, error) {
 		return c.state(), err
 	}
 	// Final only when every appeal of the month has ended (R4.5, R6).
-	if err := workflow.Await(ctx, func() bool { return c.pending == 0 && workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return c.pending == 0 && c.recomputing == 0 && workflow.AllHandlersFinished(ctx)
+	}); err != nil {
 		return c.state(), err
 	}
 	var fin FinalizeOutput

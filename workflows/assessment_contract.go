@@ -39,7 +39,10 @@ const (
 	UpdateEscalateAppeal    = "escalate"
 	UpdateDecideAppeal      = "decision"
 	QueryCycle              = "cycle"
-	QueryAppeal             = "appeal"
+	// SignalRecompute tells a published cycle that entries for its month
+	// arrived late (R4.0): it recomputes the published results.
+	SignalRecompute = "recompute"
+	QueryAppeal     = "appeal"
 )
 
 // Activity names of the assessment.

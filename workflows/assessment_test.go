@@ -21,13 +21,14 @@ import (
 // assessmentFakes stand in for the assessment's activities (mocks belong
 // only in workflow unit tests) and record what they were asked.
 type assessmentFakes struct {
-	mu      sync.Mutex
-	notices []AppealNotice
-	appeals []AppealRecord
-	cycles  []CycleRecord
-	finalAt []time.Time
-	stars   []ServiceStar
-	results []ResultRef
+	mu       sync.Mutex
+	notices  []AppealNotice
+	appeals  []AppealRecord
+	cycles   []CycleRecord
+	finalAt  []time.Time
+	stars    []ServiceStar
+	computed int
+	results  []ResultRef
 }
 
 func (f *assessmentFakes) register(env *testsuite.TestWorkflowEnvironment) {
@@ -36,6 +37,9 @@ func (f *assessmentFakes) register(env *testsuite.TestWorkflowEnvironment) {
 	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	reg(func(context.Context) ([]calendar.Override, error) { return nil, nil }, ActivityCalendarOverrides)
 	reg(func(context.Context, CycleInput) (ComputeResultsOutput, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.computed++
 		return ComputeResultsOutput{Results: f.results}, nil
 	}, ActivityComputeResults)
 	reg(func(_ context.Context, r CycleRecord) error {
@@ -375,5 +379,23 @@ func TestR5_CycleNominatesServiceStars(t *testing.T) {
 	}
 	if want := "[reward:csi-star-2026-02-agent1 system honour head1]"; fmt.Sprint(nominated) != want {
 		t.Errorf("nominated %v, want %s", nominated, want)
+	}
+}
+
+// R4.0: late entries while the month is published recompute its results;
+// none after the window (Tue 10:00 + 3 working days = Sat 00:00).
+func TestR4_LateEntriesRecomputeWhilePublished(t *testing.T) {
+	env, f := newEnv(t, tuesday)
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", Score: 70}}
+	for _, at := range []time.Duration{time.Hour, 2 * time.Hour, 10 * 24 * time.Hour} {
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalRecompute, nil) }, at)
+	}
+	env.ExecuteWorkflow(AssessmentCycleWorkflowType, CycleInput{Month: "2026-02", Policy: DefaultAssessmentPolicy(), Location: "Asia/Shanghai"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	// The first run, one at +1h, one at +2h; none after the window.
+	if f.computed != 3 {
+		t.Errorf("ComputeResults ran %d times, want 3", f.computed)
 	}
 }
