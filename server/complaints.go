@@ -1,13 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -451,9 +449,9 @@ func commandHandler[T any](send func(w http.ResponseWriter, r *http.Request, arg
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in T
 		if r.ContentLength != 0 {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+			body, err := readBody(w, r)
 			if err != nil {
-				return badRequest(map[string]string{"body": "could not be read"})
+				return err
 			}
 			var top map[string]json.RawMessage
 			if json.Unmarshal(body, &top) == nil {
@@ -463,8 +461,7 @@ func commandHandler[T any](send func(w http.ResponseWriter, r *http.Request, arg
 					}
 				}
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if err := decodeJSON(w, r, &in); err != nil {
+			if err := decodeBody(body, &in); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,29 @@ const maxBodyBytes = 1 << 20
 // The Content-Type is not checked: the body must be JSON whatever it says,
 // and `curl -d` sends form-urlencoded by default.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return decodeBody(body, dst)
+}
+
+// readBody reads a request body of at most maxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	return body, nil
+}
+
+// decodeBody is decodeJSON over bytes already read (for handlers and
+// Access loaders that look at the body first).
+func decodeBody(body []byte, dst any) error {
+	if len(body) > maxBodyBytes {
+		return badRequest(map[string]string{"body": fmt.Sprintf("larger than %d bytes", maxBodyBytes)})
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)

@@ -43,22 +43,6 @@ var deductionPoints = map[string]int32{
 
 const reasonCodes = "rude_to_customer (50), untimely_service (20), argument_with_customer (50), training_unprepared (20) or rude_to_trainee (50)"
 
-// decodeBody is decodeJSON over bytes already read.
-func decodeBody(body []byte, dst any) error {
-	if len(body) > maxBodyBytes {
-		return badRequest(map[string]string{"body": fmt.Sprintf("larger than %d bytes", maxBodyBytes)})
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		return badRequest(map[string]string{"body": "unexpected data after the JSON object"})
-	}
-	return nil
-}
-
 // subjectFromBody is the Resource loader of a create whose subject (a work
 // order's technician, a deduction's employee) is the body's field: it
 // decodes the body strictly (a bad body is 400 before anything else), puts
