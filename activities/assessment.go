@@ -438,26 +438,15 @@ func (a *Activities) RecordAppeal(ctx context.Context, rec workflows.AppealRecor
 		corrected = db.Numeric(correctedScore)
 	}
 
-	eventRows := db.InsertAppealEventsParams{AppealID: st.ID}
-	for _, e := range events {
-		data := ""
-		if len(e.Data) > 0 {
-			b, err := json.Marshal(e.Data)
-			if err != nil {
-				return invalid(errInvalidAppeal, "event data is not JSON: %v", err)
-			}
-			data = string(b)
-		}
-		eventRows.Seqs = append(eventRows.Seqs, int32(e.Seq))
-		eventRows.Types = append(eventRows.Types, e.Type)
-		eventRows.ActorIds = append(eventRows.ActorIds, e.ActorID)
-		eventRows.Ats = append(eventRows.Ats, e.At)
-		eventRows.Reasons = append(eventRows.Reasons, e.Reason)
-		eventRows.Datas = append(eventRows.Datas, data)
+	cols, err := columnsOf(bySeq(events))
+	if err != nil {
+		return invalid(errInvalidAppeal, "%v", err)
 	}
+	eventRows := db.InsertAppealEventsParams{AppealID: st.ID, Seqs: cols.Seqs, Types: cols.Types,
+		ActorIds: cols.ActorIds, Ats: cols.Ats, Reasons: cols.Reasons, Datas: cols.Datas}
 
 	var fresh appealChange
-	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		month := rec.Month
 		if month == "" {

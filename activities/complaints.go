@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -36,40 +35,18 @@ func (a *Activities) SyncComplaint(ctx context.Context, in workflows.ComplaintSy
 		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidComplaintSync", nil)
 	}
 
-	// Every event we know, by seq: the state's trail and this sync's new
-	// ones. Writing them all (not only in.Events) heals a sync that was lost.
-	all := map[int]workflows.Event{}
-	for _, e := range st.Events {
-		all[e.Seq] = e
+	// Every event we know: the state's trail and this sync's new ones.
+	all := bySeq(st.Events, in.Events)
+	cols, err := columnsOf(all)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidComplaintSync", nil)
 	}
-	for _, e := range in.Events {
-		all[e.Seq] = e
-	}
-	lastSeq := -1 // no event yet: still newer than the intake row (last_seq NULL)
-	for seq := range all {
-		lastSeq = max(lastSeq, seq)
-	}
-	events := db.InsertComplaintEventsParams{ComplaintNo: no}
-	for _, seq := range slices.Sorted(maps.Keys(all)) {
-		e := all[seq]
-		data := ""
-		if len(e.Data) > 0 {
-			b, err := json.Marshal(e.Data)
-			if err != nil {
-				return temporal.NewNonRetryableApplicationError("event data is not JSON: "+err.Error(), "InvalidComplaintSync", nil)
-			}
-			data = string(b)
-		}
-		events.Seqs = append(events.Seqs, int32(seq))
-		events.Types = append(events.Types, e.Type)
-		events.ActorIds = append(events.ActorIds, e.ActorID)
-		events.Ats = append(events.Ats, e.At)
-		events.Reasons = append(events.Reasons, e.Reason)
-		events.Datas = append(events.Datas, data)
-	}
+	lastSeq := cols.lastSeq()
+	events := db.InsertComplaintEventsParams{ComplaintNo: no, Seqs: cols.Seqs, Types: cols.Types,
+		ActorIds: cols.ActorIds, Ats: cols.Ats, Reasons: cols.Reasons, Datas: cols.Datas}
 
 	var fresh []db.InsertComplaintEventsRow
-	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		n, err := q.UpdateComplaintState(ctx, stateParams(st, lastSeq))
 		if err != nil {

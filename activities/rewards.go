@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -45,31 +44,17 @@ func (a *Activities) RecordReward(ctx context.Context, rec workflows.RewardRecor
 	}
 	no := st.NominationNo
 
-	// Every event of the state, by seq; the last one is the change recorded.
-	byseq := map[int]workflows.Event{}
-	for _, e := range st.Events {
-		byseq[e.Seq] = e
+	// Every event of the state; the last one is the change recorded.
+	cols, err := columnsOf(bySeq(st.Events))
+	if err != nil {
+		return invalid(errInvalidReward, "%v", err)
 	}
-	lastSeq, changedAt := -1, time.Now() // no event yet: still newer than the intake row (last_seq NULL)
-	events := db.InsertRewardEventsParams{NominationNo: no}
-	for _, seq := range slices.Sorted(maps.Keys(byseq)) {
-		e := byseq[seq]
-		data := ""
-		if len(e.Data) > 0 {
-			b, err := json.Marshal(e.Data)
-			if err != nil {
-				return invalid(errInvalidReward, "event data is not JSON: %v", err)
-			}
-			data = string(b)
-		}
-		events.Seqs = append(events.Seqs, int32(seq))
-		events.Types = append(events.Types, e.Type)
-		events.ActorIds = append(events.ActorIds, e.ActorID)
-		events.Ats = append(events.Ats, e.At)
-		events.Reasons = append(events.Reasons, e.Reason)
-		events.Datas = append(events.Datas, data)
-		lastSeq, changedAt = seq, e.At
+	lastSeq, changedAt := cols.lastSeq(), time.Now()
+	if len(cols.Ats) > 0 {
+		changedAt = cols.Ats[len(cols.Ats)-1]
 	}
+	events := db.InsertRewardEventsParams{NominationNo: no, Seqs: cols.Seqs, Types: cols.Types,
+		ActorIds: cols.ActorIds, Ats: cols.Ats, Reasons: cols.Reasons, Datas: cols.Datas}
 	approvals := st.Approvals
 	if approvals == nil {
 		approvals = []workflows.Approval{}
