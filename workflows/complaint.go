@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -317,26 +318,23 @@ func (c *complaint) unwritten() bool {
 }
 
 func (c *complaint) upsertSearchAttributes(ctx workflow.Context) {
-	st := c.state(workflow.Now(ctx))
-	breached := false
-	for _, k := range st.Clocks {
-		breached = breached || k.Breached
-	}
-	key := fmt.Sprint(st.Status, st.AssigneeID, st.TeamID, st.NextDueAt, breached)
+	breached := slices.ContainsFunc(c.clocks, (*clock).breached)
+	next := c.nextDue()
+	key := fmt.Sprint(c.status, c.assignee, c.team, next, breached)
 	if key == c.lastSA {
 		return
 	}
 	c.lastSA = key
 	updates := []temporal.SearchAttributeUpdate{
-		ComplaintStatusKey.ValueSet(string(st.Status)),
-		AssigneeIDKey.ValueSet(st.AssigneeID),
+		ComplaintStatusKey.ValueSet(string(c.status)),
+		AssigneeIDKey.ValueSet(c.assignee),
 		BreachedKey.ValueSet(breached),
 	}
-	if st.TeamID != "" {
-		updates = append(updates, TeamIDKey.ValueSet(st.TeamID))
+	if c.team != "" {
+		updates = append(updates, TeamIDKey.ValueSet(c.team))
 	}
-	if st.NextDueAt != nil {
-		updates = append(updates, NextDueAtKey.ValueSet(*st.NextDueAt))
+	if next != nil {
+		updates = append(updates, NextDueAtKey.ValueSet(*next))
 	} else {
 		updates = append(updates, NextDueAtKey.ValueUnset())
 	}
@@ -357,17 +355,33 @@ func (c *complaint) state(now time.Time) ComplaintState {
 	for _, k := range c.clocks {
 		st.Clocks = append(st.Clocks, Clock{
 			Name: k.name, DueAt: k.due, MetAt: k.metAt, Paused: k.pausedAt != nil, PausedAt: k.pausedAt,
-			WarnedAt: k.warnedAt, Breached: k.level1At != nil || (k.metAt != nil && !k.metAt.Before(k.due)),
+			WarnedAt: k.warnedAt, Breached: k.breached(),
 		})
-		if k.open() && k.pausedAt == nil && (c.status == StatusOpen || c.status == StatusReopened) {
-			if st.NextDueAt == nil || k.due.Before(*st.NextDueAt) {
-				d := k.due
-				st.NextDueAt = &d
-			}
-		}
 	}
+	st.NextDueAt = c.nextDue()
 	st.Refresh(now)
 	return st
+}
+
+// breached: the clock escalated, or was met late.
+func (k *clock) breached() bool {
+	return k.level1At != nil || (k.metAt != nil && !k.metAt.Before(k.due))
+}
+
+// nextDue is the earliest deadline of a running clock (open, unmet,
+// unpaused), nil when none runs.
+func (c *complaint) nextDue() *time.Time {
+	if c.status != StatusOpen && c.status != StatusReopened {
+		return nil
+	}
+	var next *time.Time
+	for _, k := range c.clocks {
+		if k.open() && k.pausedAt == nil && (next == nil || k.due.Before(*next)) {
+			d := k.due
+			next = &d
+		}
+	}
+	return next
 }
 
 // --- commands -------------------------------------------------------------
