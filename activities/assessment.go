@@ -251,6 +251,10 @@ var cycleStatuses = []workflows.CycleStatus{workflows.CycleComputing, workflows.
 // only moves forward, so a retried older record never takes a cycle back;
 // times once set are kept.
 func (a *Activities) RecordCycle(ctx context.Context, rec workflows.CycleRecord) error {
+	return writeOrRefuse(ctx, a, "cycle", rec, a.recordCycle)
+}
+
+func (a *Activities) recordCycle(ctx context.Context, rec workflows.CycleRecord) error {
 	if _, _, err := monthPeriod(rec.Month, time.UTC); err != nil {
 		return invalid(errInvalidCycle, "%v", err)
 	}
@@ -388,6 +392,10 @@ var appealStatuses = []workflows.AppealStatus{workflows.AppealOpen, workflows.Ap
 // results (the manager of the result's team). A retry changes nothing, and
 // the metrics count only what was new.
 func (a *Activities) RecordAppeal(ctx context.Context, rec workflows.AppealRecord) error {
+	return writeOrRefuse(ctx, a, "appeal", rec, a.recordAppeal)
+}
+
+func (a *Activities) recordAppeal(ctx context.Context, rec workflows.AppealRecord) error {
 	st := rec.State
 	if err := validateAppeal(rec); err != nil {
 		return invalid(errInvalidAppeal, "%v", err)

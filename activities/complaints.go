@@ -29,6 +29,10 @@ import (
 // seq than the one already applied, so a retry, or an older sync arriving
 // after a newer one, changes nothing. Metrics count only rows that were new.
 func (a *Activities) SyncComplaint(ctx context.Context, in workflows.ComplaintSync) error {
+	return writeOrRefuse(ctx, a, "complaint", in, a.syncComplaint)
+}
+
+func (a *Activities) syncComplaint(ctx context.Context, in workflows.ComplaintSync) error {
 	st := in.State
 	no := st.ComplaintNo
 	if err := validateSync(in); err != nil {

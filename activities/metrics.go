@@ -40,6 +40,9 @@ type Metrics struct {
 	rewardStepSeconds *prometheus.HistogramVec // step
 	rewardPaidFen     prometheus.Counter
 	overdueSteps      *overdueRewardStepsCollector
+
+	// Read-model writes PostgreSQL refused (refused.go): alert on any increase.
+	refusedWrites *prometheus.CounterVec // record, outcome
 }
 
 // appealHourBuckets span R6's deadlines in working hours (a working day
@@ -109,6 +112,10 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 		rewardPaidFen: f.NewCounter(prometheus.CounterOpts{
 			Name: "reward_paid_amount_fen_total", Help: "Cash rewards paid out, in fen (R5.3 step 4; each payout counted once).",
 		}),
+		refusedWrites: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "read_model_refused_total",
+			Help: "Read-model writes PostgreSQL refused as bad data, by record (complaint, reward, appeal, cycle) and outcome (written_scrubbed: written with NUL and invalid UTF-8 replaced; dropped). Any increase needs a look: the log line names the workflow.",
+		}, []string{"record", "outcome"}),
 	}
 	if pool != nil {
 		m.openEscalations = &openEscalationsCollector{q: db.New(pool), desc: prometheus.NewDesc(
@@ -277,4 +284,12 @@ func levelOf(data map[string]any) string {
 		return strconv.Itoa(int(n))
 	}
 	return "unknown"
+}
+
+// refused counts a read-model write PostgreSQL refused (refused.go).
+func (m *Metrics) refused(record, outcome string) {
+	if m == nil {
+		return
+	}
+	m.refusedWrites.WithLabelValues(record, outcome).Inc()
 }

@@ -38,6 +38,10 @@ var (
 // nomination without an intake row (not made over HTTP, e.g. a CSI service
 // star, R5.2) gets its row here. The metrics count only what was new.
 func (a *Activities) RecordReward(ctx context.Context, rec workflows.RewardRecord) error {
+	return writeOrRefuse(ctx, a, "reward", rec, a.recordReward)
+}
+
+func (a *Activities) recordReward(ctx context.Context, rec workflows.RewardRecord) error {
 	st := rec.State
 	if err := validateReward(rec); err != nil {
 		return invalid(errInvalidReward, "%v", err)

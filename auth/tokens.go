@@ -34,7 +34,9 @@ func NewTokenStore(q *db.Queries) *TokenStore {
 // Authenticate implements Authenticator.
 func (s *TokenStore) Authenticate(ctx context.Context, bearer string) (Principal, error) {
 	id, secret, ok := strings.Cut(bearer, ".")
-	if !ok || id == "" || secret == "" {
+	// Ids are base64url (see Issue): anything else is no token of ours, and
+	// must not reach PostgreSQL (a NUL byte would be a database error).
+	if !ok || !base64URL(id) || secret == "" {
 		return Principal{}, ErrUnauthenticated
 	}
 	row, err := s.q.TokenByID(ctx, id)
@@ -91,4 +93,18 @@ func randomString(n int) (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// base64URL reports a short base64url string: the shape of a token id.
+func base64URL(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/input"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -191,7 +192,7 @@ func (s *Server) openAppeal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	errs := fieldErrors{}
-	req.Reason = textField(errs, "reason", req.Reason, 4000)
+	req.Reason = textField(errs, "reason", req.Reason, input.Long)
 	if err := errs.err(); err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func (s *Server) openAppeal(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "result " + id + " already has an appeal (" + string(existing.Status) + ")"}
 	}
 	var out workflows.OpenAppealOutput
-	err := s.sendUpdate(r.Context(), workflows.AssessmentCycleWorkflowID(month), workflows.UpdateOpenAppeal,
+	err := s.sendUpdate(r, workflows.AssessmentCycleWorkflowID(month), workflows.UpdateOpenAppeal,
 		workflows.OpenAppealInput{AssessmentID: id, AppellantID: principal(r).UserID, Reason: req.Reason}, &out,
 		func() error {
 			// The month's cycle has ended: its results are final (R6: appeals only while published).
@@ -307,7 +308,7 @@ func (s *Server) appealCommand(update string) func(w http.ResponseWriter, r *htt
 		appealID := chi.URLParam(r, "id")
 		assessmentID, _ := appealAssessmentID(appealID)
 		var st workflows.AppealState
-		err := s.sendUpdate(r.Context(), workflows.AppealWorkflowID(assessmentID), update, arg, &st, func() error {
+		err := s.sendUpdate(r, workflows.AppealWorkflowID(assessmentID), update, arg, &st, func() error {
 			// The workflow has ended: the appeal was withdrawn or decided.
 			if row, err := s.q.GetAppealRow(r.Context(), appealID); err == nil {
 				return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "the appeal is " + row.Status}
@@ -327,15 +328,15 @@ func (s *Server) appealCommands() map[string]handlerFunc {
 	return map[string]handlerFunc{
 		"accept-explanation": commandHandler(s.appealCommand(workflows.UpdateAcceptExplanation), func(r *http.Request, in *workflows.AcceptExplanationInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Note = optionalText(errs, "note", in.Note, 2000)
+			in.Note = optionalText(errs, "note", in.Note, input.Note)
 		}),
 		"escalate": commandHandler(s.appealCommand(workflows.UpdateEscalateAppeal), func(r *http.Request, in *workflows.EscalateAppealInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Reason = optionalText(errs, "reason", in.Reason, 2000)
+			in.Reason = optionalText(errs, "reason", in.Reason, input.Note)
 		}),
 		"decision": commandHandler(s.appealCommand(workflows.UpdateDecideAppeal), func(r *http.Request, in *workflows.DecideAppealInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, 4000)
+			in.Reason = textField(errs, "reason", in.Reason, input.Long)
 			switch in.Outcome {
 			case workflows.AppealUpheld:
 				if in.CorrectedScore == nil {

@@ -42,6 +42,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		p, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(token))
 		if errors.Is(err, auth.ErrUnauthenticated) {
+			if s.authFailures.fail(w, r) { // see throttle.go
+				writeError(w, r, errThrottled)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="aftersales", error="invalid_token"`)
 			writeError(w, r, errUnauthenticated)
 			return
@@ -114,6 +118,11 @@ func authorize(a Access) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Malformed path parameters are 400 before any loader reads them.
+			if err := checkPath(r); err != nil {
+				writeError(w, r, err)
+				return
+			}
 			p := principal(r)
 			var res Resource
 			// Load the resource only when roles alone do not decide.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/acme/aftersales/calendar"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/input"
 )
 
 // maxCalendarSpan bounds GET /calendar: a range may cover at most two years.
@@ -111,12 +111,15 @@ func (s *Server) putCalendarOverride(w http.ResponseWriter, r *http.Request) err
 	if req.Working == nil {
 		errs.add("working", "required: true adds a working day, false removes one")
 	}
-	req.Note = strings.TrimSpace(req.Note)
-	switch {
-	case req.Note == "":
+	if req.Note = lineField(errs, "note", req.Note, maxNoteLen, false); req.Note == "" {
 		errs.add("note", "required: say why the day changes")
-	case len(req.Note) > maxNoteLen:
-		errs.add("note", fmt.Sprintf("at most %d bytes", maxNoteLen))
+	}
+	// An override lies within the service's horizon (input.Horizon): from
+	// 2000 to a year ahead, the years a running case can count in.
+	if errs["date"] == "" {
+		if p := input.Horizon(date.Start(s.loc), time.Now()); p != "" {
+			errs.add("date", p)
+		}
 	}
 	if err := errs.err(); err != nil {
 		return err
@@ -204,6 +207,8 @@ func (s *Server) calendarDeadline(w http.ResponseWriter, r *http.Request) error 
 		errs.add("from", "required, an RFC 3339 instant with offset")
 	} else if err != nil {
 		errs.add("from", "must be an RFC 3339 instant with offset, e.g. 2026-09-30T10:00:00+08:00")
+	} else if p := input.Horizon(from, time.Now()); p != "" {
+		errs.add("from", p)
 	}
 	switch {
 	case req.WorkingDays == nil:

@@ -19,14 +19,9 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/input"
 	"github.com/acme/aftersales/workflows"
 )
-
-// complaintNoPattern keeps complaint numbers URL- and ID-safe (no dots: the
-// escalation id is "<no>.<clock>.<level>").
-var complaintNoPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-
-var fieldName = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)?$`)
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
 
@@ -49,25 +44,48 @@ type createComplaintRequest struct {
 	ReceivedAt  *time.Time   `json:"received_at"`
 }
 
-// optionalText trims v and bounds its length; empty is fine.
+// optionalText trims free text and checks it by the input rules (valid
+// UTF-8, no NUL or control characters but tab and line ends, at most max
+// characters); empty is fine.
 func optionalText(errs fieldErrors, name, v string, max int) string {
 	v = strings.TrimSpace(v)
-	if len(v) > max {
-		errs.add(name, fmt.Sprintf("at most %d bytes", max))
+	if p := input.Text(v, max); p != "" {
+		errs.add(name, p)
 	}
 	return v
 }
 
-// textField trims v, requires it and bounds its length.
+// textField is optionalText that must not be empty.
 func textField(errs fieldErrors, name, v string, max int) string {
 	v = strings.TrimSpace(v)
-	switch {
-	case v == "":
-		errs.add(name, "required")
-	case len(v) > max:
-		errs.add(name, fmt.Sprintf("at most %d bytes", max))
+	if p := input.RequiredText(v, max); p != "" {
+		errs.add(name, p)
 	}
 	return v
+}
+
+// lineField is textField for a single line (a name, a product, a reference).
+func lineField(errs fieldErrors, name, v string, max int, isRequired bool) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" && isRequired:
+		errs.add(name, "is required")
+	case v != "":
+		if p := input.Line(v, max); p != "" {
+			errs.add(name, p)
+		}
+	}
+	return v
+}
+
+// keyField checks a client-chosen business key (complaint_no,
+// nomination_no, work_order_no) by input.Key, reporting into errs.
+func keyField(errs fieldErrors, name, v string) bool {
+	if p := input.Key(v); p != "" {
+		errs.add(name, p)
+		return false
+	}
+	return true
 }
 
 // POST /api/v1/complaints: create, idempotent on complaint_no (api.md).
@@ -82,17 +100,15 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	errs := fieldErrors{}
-	if !complaintNoPattern.MatchString(req.ComplaintNo) {
-		errs.add("complaint_no", "required: 1-64 letters, digits, - or _, starting with a letter or digit")
-	}
-	req.Customer.Name = textField(errs, "customer.name", req.Customer.Name, 200)
+	validNo := keyField(errs, "complaint_no", req.ComplaintNo)
+	req.Customer.Name = lineField(errs, "customer.name", req.Customer.Name, input.Name, true)
 	req.Customer.Phone = strings.TrimSpace(req.Customer.Phone)
 	if !phonePattern.MatchString(req.Customer.Phone) {
 		errs.add("customer.phone", "required: 5-20 digits, spaces or dashes, optionally after +")
 	}
-	req.Product = textField(errs, "product", req.Product, 200)
-	req.Category = textField(errs, "category", req.Category, 100)
-	req.Description = textField(errs, "description", req.Description, 4000)
+	req.Product = lineField(errs, "product", req.Product, input.Name, true)
+	req.Category = lineField(errs, "category", req.Category, input.Name, true)
+	req.Description = textField(errs, "description", req.Description, input.Long)
 	now := time.Now()
 	receivedAt := now
 	if req.ReceivedAt != nil {
@@ -110,7 +126,7 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 	// A retry of an accepted create is answered from what exists, even if
 	// the body would no longer pass (say, received_at is now over 90 days old).
 	var existing *db.GetComplaintIntakeRow
-	if complaintNoPattern.MatchString(req.ComplaintNo) {
+	if validNo {
 		e, err := s.q.GetComplaintIntake(r.Context(), req.ComplaintNo)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -384,7 +400,7 @@ func (s *Server) complaintCommand(update string) func(w http.ResponseWriter, r *
 	return func(w http.ResponseWriter, r *http.Request, arg any) error {
 		no := chi.URLParam(r, "no")
 		var st workflows.ComplaintState
-		err := s.sendUpdate(r.Context(), workflows.ComplaintWorkflowID(no), update, arg, &st,
+		err := s.sendUpdate(r, workflows.ComplaintWorkflowID(no), update, arg, &st,
 			func() error { return s.missingComplaint(r.Context(), no) })
 		if err != nil {
 			return err
@@ -397,116 +413,39 @@ func (s *Server) complaintCommand(update string) func(w http.ResponseWriter, r *
 	}
 }
 
-// sendUpdate runs an Update to completion and decodes its result into out.
-// A validator's rejection is 409 (the state forbids it) or 400 (bad input);
-// a workflow Temporal does not know is answered by notFound.
-func (s *Server) sendUpdate(ctx context.Context, workflowID, update string, arg, out any, notFound func() error) error {
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateName: update, Args: []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, out)
-	}
-	var missing *serviceerror.NotFound
-	switch {
-	case err == nil:
-		return nil
-	case workflows.IsRejection(err, workflows.ErrConflict):
-		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: rejectionMessage(err)}
-	case workflows.IsRejection(err, workflows.ErrInvalidInput):
-		// Validator messages start with the field they are about.
-		msg := rejectionMessage(err)
-		field, rest, _ := strings.Cut(msg, " ")
-		if !fieldName.MatchString(field) {
-			field, rest = "body", msg
-		}
-		return badRequest(map[string]string{field: rest})
-	case errors.As(err, &missing):
-		return notFound()
-	default:
-		return fmt.Errorf("%s %s: %w", update, workflowID, err)
-	}
-}
-
-// rejectionMessage is the validator's own message, without the SDK's wrapping.
-func rejectionMessage(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, " (type: "); i > 0 {
-		msg = msg[:i]
-	}
-	return msg
-}
-
-// commandHandler decodes and checks a command body, then sends it.
-// check fills the actor and reports field problems.
-//
-// serverFields are input fields the server fills itself (the actor is the
-// authenticated caller, R1/R7; a new assignee's team comes from the
-// database): a client sending them gets 400, not a silent overwrite.
-func commandHandler[T any](send func(w http.ResponseWriter, r *http.Request, arg any) error, check func(r *http.Request, in *T, errs fieldErrors), serverFields ...string) handlerFunc {
-	serverFields = append(serverFields, "actor")
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var in T
-		if r.ContentLength != 0 {
-			body, err := readBody(w, r)
-			if err != nil {
-				return err
-			}
-			var top map[string]json.RawMessage
-			if json.Unmarshal(body, &top) == nil {
-				for _, f := range serverFields {
-					if _, ok := top[f]; ok {
-						return badRequest(map[string]string{f: "unknown field: the server sets it"})
-					}
-				}
-			}
-			if err := decodeBody(body, &in); err != nil {
-				return err
-			}
-		}
-		errs := fieldErrors{}
-		check(r, &in, errs)
-		if err := errs.err(); err != nil {
-			return err
-		}
-		return send(w, r, in)
-	}
-}
-
 func (s *Server) complaintCommands() map[string]handlerFunc {
 	return map[string]handlerFunc{
 		"contact": commandHandler(s.complaintCommand(workflows.UpdateContact), func(r *http.Request, in *workflows.ContactInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Note = textField(errs, "note", in.Note, 2000)
+			in.Note = textField(errs, "note", in.Note, input.Note)
 			if in.ContactedAt != nil && in.ContactedAt.After(time.Now().Add(time.Minute)) {
 				errs.add("contacted_at", "must not be in the future")
 			}
 		}),
 		"plan": commandHandler(s.complaintCommand(workflows.UpdatePlan), func(r *http.Request, in *workflows.PlanInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Plan = textField(errs, "plan", in.Plan, 4000)
+			in.Plan = textField(errs, "plan", in.Plan, input.Long)
 		}),
 		"resolve": commandHandler(s.complaintCommand(workflows.UpdateResolve), func(r *http.Request, in *workflows.ResolveInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Resolution = textField(errs, "resolution", in.Resolution, 4000)
+			in.Resolution = textField(errs, "resolution", in.Resolution, input.Long)
 		}),
 		"pause": commandHandler(s.complaintCommand(workflows.UpdatePause), func(r *http.Request, in *workflows.PauseInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, 2000)
+			in.Reason = textField(errs, "reason", in.Reason, input.Note)
 		}),
 		"resume": commandHandler(s.complaintCommand(workflows.UpdateResume), func(r *http.Request, in *workflows.ResumeInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
 		}),
 		"reassign": commandHandler(s.complaintCommand(workflows.UpdateReassign), func(r *http.Request, in *workflows.ReassignInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, 2000)
+			in.Reason = textField(errs, "reason", in.Reason, input.Note)
 			u := s.placeAgent(r.Context(), errs, "assignee_id", in.AssigneeID)
 			in.TeamID, in.ManagerID, in.HeadID = u.TeamID, escalationManager(u), u.HeadID
 		}, "team_id", "manager_id", "head_id"),
 		"extend": commandHandler(s.complaintCommand(workflows.UpdateExtend), func(r *http.Request, in *workflows.ExtendInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, 2000)
+			in.Reason = textField(errs, "reason", in.Reason, input.Note)
 			switch in.Clock {
 			case workflows.ClockContact, workflows.ClockPlan, workflows.ClockResolution:
 			default:
@@ -518,7 +457,7 @@ func (s *Server) complaintCommands() map[string]handlerFunc {
 		}),
 		"reopen": commandHandler(s.complaintCommand(workflows.UpdateReopen), func(r *http.Request, in *workflows.ReopenInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, 2000)
+			in.Reason = textField(errs, "reason", in.Reason, input.Note)
 		}),
 		"survey": commandHandler(s.gatedSurvey(s.complaintCommand(workflows.UpdateSurvey)), func(r *http.Request, in *workflows.SurveyInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
@@ -762,14 +701,11 @@ func (s *Server) ackEscalation(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	errs := fieldErrors{}
-	if len(req.Note) > 2000 {
-		errs.add("note", "at most 2000 bytes")
-	}
+	note := optionalText(errs, "note", req.Note, input.Note)
 	if err := errs.err(); err != nil {
 		return err
 	}
 	id, me := chi.URLParam(r, "id"), principal(r).UserID
-	note := strings.TrimSpace(req.Note)
 	_, err := s.q.AckEscalation(r.Context(), db.AckEscalationParams{ID: id, AcknowledgedBy: &me, AckNote: &note})
 	if errors.Is(err, pgx.ErrNoRows) {
 		e, gerr := s.q.GetEscalation(r.Context(), id)

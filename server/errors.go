@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // apiError is the error body of api.md:
@@ -15,6 +16,8 @@ type apiError struct {
 	Code    string            `json:"code"`
 	Message string            `json:"message"`
 	Fields  map[string]string `json:"fields,omitempty"`
+	// retryAfter, when set, is sent as the Retry-After header (a 503 or 429).
+	retryAfter time.Duration
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -34,14 +37,26 @@ var (
 // fieldErrors collects field-level problems of one request.
 type fieldErrors map[string]string
 
+// downKey marks, among the field problems, that a field could not be
+// checked because PostgreSQL is down (see down): no JSON field is named so.
+const downKey = "\x00postgres"
+
 func (f fieldErrors) add(field, problem string) {
 	if _, dup := f[field]; !dup {
 		f[field] = problem
 	}
 }
 
-// err returns a 400 when there is any problem, else nil.
+// down records that a check could not run because PostgreSQL failed: the
+// request is then 503, not 400 (the input may well be fine).
+func (f fieldErrors) down() { f[downKey] = "down" }
+
+// err returns a 503 when a check could not run, else a 400 when there is
+// any problem, else nil.
 func (f fieldErrors) err() error {
+	if _, ok := f[downKey]; ok {
+		return unavailable("postgres", "not reachable or not answering")
+	}
 	if len(f) == 0 {
 		return nil
 	}
@@ -59,8 +74,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		logger(r).ErrorContext(r.Context(), "request failed", slog.Any("error", err))
-		ae = errInternal
+		if ae = dependencyError(err); ae != nil {
+			logger(r).WarnContext(r.Context(), "dependency unavailable", slog.Any("error", err))
+		} else {
+			logger(r).ErrorContext(r.Context(), "request failed", slog.Any("error", err))
+			ae = errInternal
+		}
+	}
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", retryAfterHeader(ae.retryAfter))
 	}
 	writeJSON(w, ae.Status, map[string]*apiError{"error": ae})
 }

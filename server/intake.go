@@ -18,6 +18,7 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/input"
 )
 
 // Work orders (R4.2) and deductions (R4.4): the assessment's inputs entered
@@ -60,8 +61,8 @@ func subjectFromBody[T any](s *Server, field string, subject func(*T) string) fu
 			return Resource{}, err
 		}
 		id := strings.TrimSpace(subject(&req))
-		if id == "" {
-			return Resource{}, badRequest(map[string]string{field: "required"})
+		if p := input.ID(id); p != "" {
+			return Resource{}, badRequest(map[string]string{field: p})
 		}
 		u, err := s.q.GetUserPlacement(r.Context(), id)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active) {
@@ -81,8 +82,8 @@ func subjectFromBody[T any](s *Server, field string, subject func(*T) string) fu
 // placeEmployee looks up the subject of an entry: an active user with a
 // team and, when role is set, that role.
 func (s *Server) placeEmployee(ctx context.Context, errs fieldErrors, field, id string, role auth.Role, why string) db.GetUserPlacementRow {
-	if strings.TrimSpace(id) == "" {
-		errs.add(field, "required")
+	if p := input.ID(id); p != "" {
+		errs.add(field, p)
 		return db.GetUserPlacementRow{}
 	}
 	u, err := s.q.GetUserPlacement(ctx, id)
@@ -90,8 +91,8 @@ func (s *Server) placeEmployee(ctx context.Context, errs fieldErrors, field, id 
 	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active):
 		errs.add(field, "no such active user")
 	case err != nil:
-		errs.add(field, "could not be checked, try again")
-		s.log.ErrorContext(ctx, "look up "+field, "error", err)
+		errs.down()
+		s.log.WarnContext(ctx, "look up "+field, "error", err)
 	case role != "" && !(auth.Principal{Roles: roles(u.Roles)}).Has(role):
 		errs.add(field, fmt.Sprintf("must be an %s (%s)", role, why))
 	case u.TeamID == "":
@@ -169,8 +170,9 @@ func (s *Server) createWorkOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	errs := fieldErrors{}
-	if !complaintNoPattern.MatchString(req.WorkOrderNo) {
-		errs.add("work_order_no", "required: 1-64 letters, digits, - or _, starting with a letter or digit")
+	// A malformed key can be no retry of anything: answer at once.
+	if !keyField(errs, "work_order_no", req.WorkOrderNo) || (req.RepeatOf != nil && !keyField(errs, "repeat_of", *req.RepeatOf)) {
+		return errs.err()
 	}
 	tech := s.placeEmployee(ctx, errs, "technician_id", req.TechnicianID, auth.Agent, "R4.2: a work order counts for its technician")
 	instantField(errs, "completed_at", req.CompletedAt, time.Now())
@@ -317,7 +319,7 @@ func (s *Server) createDeduction(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	note := textField(errs, "note", req.Note, 2000)
+	note := textField(errs, "note", req.Note, input.Note)
 	if err := errs.err(); err != nil {
 		return err
 	}
@@ -383,12 +385,9 @@ func (s *Server) decideDeduction(status string) handlerFunc {
 			}
 		}
 		errs := fieldErrors{}
-		note := strings.TrimSpace(req.Note)
-		switch {
-		case status == "cancelled" && note == "":
+		note := optionalText(errs, "note", req.Note, input.Note)
+		if status == "cancelled" && note == "" {
 			errs.add("note", "required: say why the deduction is cancelled")
-		case len(note) > 2000:
-			errs.add("note", "at most 2000 bytes")
 		}
 		if err := errs.err(); err != nil {
 			return err

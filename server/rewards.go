@@ -20,6 +20,7 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/input"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -85,10 +86,8 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, me := r.Context(), principal(r)
 	errs := fieldErrors{}
-	switch {
-	case !complaintNoPattern.MatchString(req.NominationNo):
-		errs.add("nomination_no", "required: 1-64 letters, digits, - or _, starting with a letter or digit")
-	case strings.HasPrefix(req.NominationNo, workflows.ServiceStarPrefix):
+	validNo := keyField(errs, "nomination_no", req.NominationNo)
+	if validNo && strings.HasPrefix(req.NominationNo, workflows.ServiceStarPrefix) {
 		// Reserved for the assessment's own CSI service star nominations (R5.2).
 		errs.add("nomination_no", "the csi-star- prefix is reserved for the monthly assessment's nominations")
 	}
@@ -102,9 +101,11 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		amountField(errs, req.Kind, req.AmountFen)
 	}
-	req.Reason = textField(errs, "reason", req.Reason, 4000)
+	req.Reason = textField(errs, "reason", req.Reason, input.Long)
 	req.AssessmentID = strings.TrimSpace(req.AssessmentID)
-	if req.AssessmentID != "" {
+	if p := input.ID(req.AssessmentID); req.AssessmentID != "" && p != "" {
+		errs.add("assessment_id", p)
+	} else if req.AssessmentID != "" {
 		a, err := s.q.GetAssessment(ctx, req.AssessmentID)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
@@ -120,7 +121,7 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 	// A retry of an accepted create is answered from what exists, even if
 	// the body would no longer pass (say, the nominee left).
 	var existing *db.GetRewardRow
-	if complaintNoPattern.MatchString(req.NominationNo) {
+	if validNo {
 		e, err := s.q.GetReward(ctx, req.NominationNo)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -210,8 +211,8 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 
 // placeNominee looks up a nominee: an active user.
 func (s *Server) placeNominee(ctx context.Context, errs fieldErrors, id string) db.GetUserPlacementRow {
-	if id == "" {
-		errs.add("nominee_id", "required")
+	if p := input.ID(id); p != "" {
+		errs.add("nominee_id", p)
 		return db.GetUserPlacementRow{}
 	}
 	u, err := s.q.GetUserPlacement(ctx, id)
@@ -219,8 +220,8 @@ func (s *Server) placeNominee(ctx context.Context, errs fieldErrors, id string) 
 	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active):
 		errs.add("nominee_id", "no such active user")
 	case err != nil:
-		errs.add("nominee_id", "could not be checked, try again")
-		s.log.ErrorContext(ctx, "look up nominee", "error", err)
+		errs.down()
+		s.log.WarnContext(ctx, "look up nominee", "error", err)
 	}
 	return u
 }
@@ -428,7 +429,7 @@ func (s *Server) rewardCommand(update string) func(w http.ResponseWriter, r *htt
 	return func(w http.ResponseWriter, r *http.Request, arg any) error {
 		no := chi.URLParam(r, "no")
 		var st workflows.RewardState
-		err := s.sendUpdate(r.Context(), workflows.RewardWorkflowID(no), update, arg, &st,
+		err := s.sendUpdate(r, workflows.RewardWorkflowID(no), update, arg, &st,
 			func() error { return s.missingReward(r.Context(), no) })
 		if err != nil {
 			return err
@@ -455,9 +456,9 @@ func (s *Server) rewardCommands() map[string]handlerFunc {
 			me := principal(r)
 			in.Actor, in.ActorRoles = me.UserID, roleNames(me)
 			if commentRequired {
-				in.Comment = textField(errs, "comment", in.Comment, 4000)
+				in.Comment = textField(errs, "comment", in.Comment, input.Long)
 			} else {
-				in.Comment = optionalText(errs, "comment", in.Comment, 4000)
+				in.Comment = optionalText(errs, "comment", in.Comment, input.Long)
 			}
 		}, "actor_roles")
 	}
@@ -474,20 +475,20 @@ func (s *Server) rewardCommands() map[string]handlerFunc {
 				errs.add("amount_fen", fmt.Sprintf("a whole number of fen from 0 to %d", int64(maxAmountFen)))
 			}
 			if in.Reason != nil {
-				v := textField(errs, "reason", *in.Reason, 4000)
+				v := textField(errs, "reason", *in.Reason, input.Long)
 				in.Reason = &v
 			}
-			in.Comment = optionalText(errs, "comment", in.Comment, 4000)
+			in.Comment = optionalText(errs, "comment", in.Comment, input.Long)
 		}),
 		"withdraw": commandHandler(s.rewardCommand(workflows.UpdateWithdraw), func(r *http.Request, in *workflows.WithdrawInput, errs fieldErrors) {
 			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, 2000)
+			in.Reason = textField(errs, "reason", in.Reason, input.Note)
 		}),
 		"payout": commandHandler(s.rewardCommand(workflows.UpdatePayout), func(r *http.Request, in *workflows.PayoutInput, errs fieldErrors) {
 			me := principal(r)
 			in.Actor, in.ActorRoles = me.UserID, roleNames(me)
-			in.PaymentRef = optionalText(errs, "payment_ref", in.PaymentRef, 200)
-			in.IssuedRef = optionalText(errs, "issued_ref", in.IssuedRef, 200)
+			in.PaymentRef = lineField(errs, "payment_ref", in.PaymentRef, input.Name, false)
+			in.IssuedRef = lineField(errs, "issued_ref", in.IssuedRef, input.Name, false)
 			switch {
 			case in.PaymentRef == "" && in.IssuedRef == "":
 				errs.add("payment_ref", "required for a cash reward (issued_ref for the other kinds)")

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -39,7 +40,19 @@ type Options struct {
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// means a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
+	// RequestTimeout bounds every /api request, commands included; past it
+	// the answer is 503 (see sendUpdate). Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// ReconcileInterval is how often interrupted creations are completed
+	// (see reconcile.go). Zero means DefaultReconcileInterval.
+	ReconcileInterval time.Duration
 }
+
+// Defaults of Options.
+const (
+	DefaultRequestTimeout    = 10 * time.Second
+	DefaultReconcileInterval = 10 * time.Second
+)
 
 // Server is the HTTP API. It is an http.Handler.
 type Server struct {
@@ -54,6 +67,11 @@ type Server struct {
 	metrics  *httpMetrics
 	openapi  []byte
 	router   chi.Router
+	timeout  time.Duration
+	// reconcileEvery is the period of Reconcile.
+	reconcileEvery time.Duration
+	// authFailures throttles clients that keep sending bad tokens.
+	authFailures *failureLimiter
 }
 
 // New builds the server and its routes.
@@ -81,6 +99,10 @@ func New(o Options) (*Server, error) {
 		assess:   workflows.DefaultAssessmentPolicy(),
 		metrics:  newHTTPMetrics(reg),
 		openapi:  doc,
+		timeout:  cmp.Or(o.RequestTimeout, DefaultRequestTimeout),
+
+		reconcileEvery: cmp.Or(o.ReconcileInterval, DefaultReconcileInterval),
+		authFailures:   newFailureLimiter(authFailureLimit, authFailureWindow),
 	}
 	s.assess.PublicationWindow = o.PublicationWindow
 	if s.auth == nil {
@@ -97,7 +119,7 @@ func (s *Server) Routes() chi.Routes { return s.router }
 
 func (s *Server) routes(metrics http.Handler) chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.observe, recoverer)
+	r.Use(middleware.RequestID, s.observe, recoverer, checkQuery)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, errMethod) })
 
@@ -107,7 +129,7 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 	r.Get("/openapi.json", s.openAPI)
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(withDeadline(s.timeout), s.authenticate)
 
 		// Complaints (R3).
 		complaint := s.complaintResource(false)

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/input"
 )
 
 // Complaint runs one complaint's three SLA clocks (R3) from receipt until it
@@ -80,6 +81,13 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 	if in.ComplaintNo == "" || in.AssigneeID == "" || in.ReceivedAt.IsZero() {
 		return nil, temporal.NewNonRetryableApplicationError("complaint_no, assignee_id and received_at are required", ErrInvalidInput, nil)
 	}
+	if err := firstInvalid(
+		idCheck("complaint_no", in.ComplaintNo, input.Key), idCheck("assignee_id", in.AssigneeID, input.ID),
+		optionalID("team_id", in.TeamID), optionalID("manager_id", in.ManagerID), optionalID("head_id", in.HeadID),
+		optionalID("created_by", in.CreatedBy),
+	); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
+	}
 	if err := in.Policy.Validate(); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
 	}
@@ -138,6 +146,14 @@ func (c *complaint) run(ctx workflow.Context) (ComplaintState, error) {
 		}
 		c.changed = false
 		next := c.nextAction()
+		if c.unwritten() && workflow.GetVersion(ctx, "retry-unwritten-sync", workflow.DefaultVersion, 1) == 1 {
+			// The read model has been unreachable for syncGiveUp: try again
+			// in a minute rather than wait for the next change (versioned:
+			// older runs waited for the next change).
+			if retry := workflow.Now(ctx).Add(time.Minute); next.IsZero() || retry.Before(next) {
+				next = retry
+			}
+		}
 		if next.IsZero() {
 			if err := workflow.Await(ctx, func() bool { return c.changed }); err != nil {
 				return c.state(workflow.Now(ctx)), err
@@ -285,8 +301,14 @@ func (c *complaint) addEvent(actor string, at time.Time, typ, reason string, dat
 }
 
 // flush writes the pending changes to the read model (a local activity: one
-// marker in history) and updates the search attributes. A failed write is
-// kept and retried with the next change, never lost.
+// marker in history) and updates the search attributes.
+//
+// An outage is retried every few seconds (at most syncRetryMax apart), so
+// the read model catches up within seconds of PostgreSQL's return; should
+// the write still fail after syncGiveUp, the changes are kept and the main
+// loop tries again. Data PostgreSQL refuses (ErrReadModelRefused: retrying
+// cannot help) is logged and dropped, so it never wedges the case; the
+// activity has counted it for alerting.
 func (c *complaint) flush(ctx workflow.Context) {
 	c.upsertSearchAttributes(ctx)
 	if !c.unwritten() {
@@ -297,10 +319,16 @@ func (c *complaint) flush(ctx workflow.Context) {
 	sync.State = c.state(workflow.Now(ctx))
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: time.Hour,
+		ScheduleToCloseTimeout: syncGiveUp,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: syncRetryMax},
 	})
-	if err := workflow.ExecuteLocalActivity(lctx, ActivitySyncComplaint, sync).Get(ctx, nil); err != nil {
-		c.log.Error("read model not written; kept for the next change", "error", err)
+	err := workflow.ExecuteLocalActivity(lctx, ActivitySyncComplaint, sync).Get(ctx, nil)
+	switch {
+	case err == nil:
+	case IsRejection(err, ErrReadModelRefused):
+		c.log.Error("read model refused this change; dropped, the case goes on", "workflow_id", workflow.GetInfo(ctx).WorkflowExecution.ID, "error", err)
+	default:
+		c.log.Error("read model not written; kept for the next try", "error", err)
 		c.pending.Events = append(sync.Events, c.pending.Events...)
 		c.pending.Escalations = append(sync.Escalations, c.pending.Escalations...)
 		if c.pending.Deduction == nil {
@@ -311,6 +339,12 @@ func (c *complaint) flush(ctx workflow.Context) {
 		}
 	}
 }
+
+// The read-model write's retry bounds (see flush).
+const (
+	syncRetryMax = 5 * time.Second
+	syncGiveUp   = time.Hour
+)
 
 // unwritten reports changes the read model has not received yet.
 func (c *complaint) unwritten() bool {
@@ -401,6 +435,46 @@ func required(field, v string) error {
 	return nil
 }
 
+// textCheck applies the input rules to a text field (nothing PostgreSQL
+// cannot store enters history); the message starts with the field's name,
+// which the HTTP layer reports it under.
+func textCheck(field, v string, max int, isRequired bool) error {
+	if isRequired {
+		if err := required(field, v); err != nil {
+			return err
+		}
+	}
+	if p := input.Text(v, max); p != "" {
+		return invalid("%s %s", field, p)
+	}
+	return nil
+}
+
+// idCheck applies an identifier rule (input.ID or input.Key) to a field.
+func idCheck(field, v string, rule func(string) string) error {
+	if p := rule(v); p != "" {
+		return invalid("%s %s", field, p)
+	}
+	return nil
+}
+
+// optionalID is idCheck with input.ID for a field that may be empty.
+func optionalID(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	return idCheck(field, v, input.ID)
+}
+
+// firstInvalid returns the first non-nil error.
+func firstInvalid(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 func (c *complaint) active() error {
 	if c.status != StatusOpen && c.status != StatusReopened {
 		return conflict("the complaint is %s", c.status)
@@ -451,7 +525,7 @@ func (c *complaint) validateContact(ctx workflow.Context, in ContactInput) error
 			return invalid("contacted_at is before the complaint was received")
 		}
 	}
-	return required("note", in.Note)
+	return textCheck("note", in.Note, input.Note, true)
 }
 
 func (c *complaint) contact(ctx workflow.Context, in ContactInput) (ComplaintState, error) {
@@ -474,7 +548,7 @@ func (c *complaint) validatePlan(ctx workflow.Context, in PlanInput) error {
 	if !c.clock(ClockPlan).open() {
 		return conflict("a plan was already given")
 	}
-	return required("plan", in.Plan)
+	return textCheck("plan", in.Plan, input.Long, true)
 }
 
 func (c *complaint) plan(ctx workflow.Context, in PlanInput) (ComplaintState, error) {
@@ -491,7 +565,7 @@ func (c *complaint) validateResolve(ctx workflow.Context, in ResolveInput) error
 	if c.clock(ClockPlan).open() {
 		return conflict("resolving needs a plan first")
 	}
-	return required("resolution", in.Resolution)
+	return textCheck("resolution", in.Resolution, input.Long, true)
 }
 
 func (c *complaint) resolve(ctx workflow.Context, in ResolveInput) (ComplaintState, error) {
@@ -516,7 +590,7 @@ func (c *complaint) validatePause(ctx workflow.Context, in PauseInput) error {
 	if k.pausedAt != nil {
 		return conflict("the resolution clock is already paused")
 	}
-	return required("reason", in.Reason)
+	return textCheck("reason", in.Reason, input.Note, true)
 }
 
 // pause stops the resolution clock while waiting for the customer (R3);
@@ -565,10 +639,9 @@ func (c *complaint) validateReassign(ctx workflow.Context, in ReassignInput) err
 	if in.AssigneeID == c.assignee {
 		return conflict("%s is already the assignee", in.AssigneeID)
 	}
-	if err := required("assignee_id", in.AssigneeID); err != nil {
-		return err
-	}
-	return required("reason", in.Reason)
+	return firstInvalid(idCheck("assignee_id", in.AssigneeID, input.ID), optionalID("team_id", in.TeamID),
+		optionalID("manager_id", in.ManagerID), optionalID("head_id", in.HeadID),
+		textCheck("reason", in.Reason, input.Note, true))
 }
 
 // reassign changes the assignee; every clock keeps running (R3).
@@ -591,10 +664,13 @@ func (c *complaint) validateExtend(ctx workflow.Context, in ExtendInput) error {
 	if !k.open() {
 		return conflict("the %s clock is already met", in.Clock)
 	}
+	if p := input.Horizon(in.DueAt, workflow.Now(ctx)); p != "" {
+		return invalid("due_at %s", p)
+	}
 	if !in.DueAt.After(k.due) {
 		return conflict("a deadline may only move forward (now %s)", k.due.Format(time.RFC3339))
 	}
-	return required("reason", in.Reason)
+	return textCheck("reason", in.Reason, input.Note, true)
 }
 
 // extend moves a deadline forward with a reason. Escalations already sent
@@ -628,7 +704,7 @@ func (c *complaint) validateReopen(ctx workflow.Context, in ReopenInput) error {
 	if workflow.Now(ctx).Sub(*c.resolvedAt) > c.in.Policy.ReopenWithin {
 		return conflict("the reopen window has passed")
 	}
-	return required("reason", in.Reason)
+	return textCheck("reason", in.Reason, input.Note, true)
 }
 
 // reopen puts a resolved complaint back to work (R3): the repair is then not

@@ -324,6 +324,10 @@ const (
 const (
 	ErrInvalidInput = "InvalidInput"
 	ErrConflict     = "Conflict"
+	// ErrReadModelRefused is a read-model write PostgreSQL refused as bad
+	// data (package activities, refused.go): retrying cannot help, so the
+	// workflow logs it and carries on; it is counted for alerting.
+	ErrReadModelRefused = "ReadModelRefused"
 )
 
 // Refresh recomputes remaining_seconds at now (a query answers with the
