@@ -4,7 +4,7 @@ GOBIN := $(CURDIR)/bin
 WORKFLOWCHECK_VERSION := v0.6.0
 SQLC_VERSION := v1.31.1
 
-.PHONY: run test vet workflowcheck generate build clean-data
+.PHONY: run test vet workflowcheck generate build clean-data fuzz
 
 ## run: the whole service on embedded defaults (Ctrl-C stops it; data stays in .data/)
 run:
@@ -14,6 +14,15 @@ run:
 ## test: vet, the determinism check, and every test (unit, PostgreSQL, end to end)
 test: vet workflowcheck
 	go test -count=1 ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 20s) beyond its seeds, e.g. `make fuzz FUZZTIME=30s`
+FUZZTIME ?= 20s
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) ./input/
+	go test -run '^$$' -fuzz '^FuzzLine$$' -fuzztime $(FUZZTIME) ./input/
+	go test -run '^$$' -fuzz '^FuzzID$$' -fuzztime $(FUZZTIME) ./input/
+	go test -run '^$$' -fuzz '^FuzzKey$$' -fuzztime $(FUZZTIME) ./input/
+	go test -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $(FUZZTIME) ./server/
 
 vet:
 	go vet ./...

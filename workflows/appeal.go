@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/input"
 )
 
 // Appeal runs one appeal against a monthly result (R6), as a child of its
@@ -178,7 +179,7 @@ func (a *appeal) validateAcceptExplanation(ctx workflow.Context, in AcceptExplan
 	if in.Actor != a.in.AppellantID {
 		return conflict("only the appellant accepts the explanation")
 	}
-	return nil
+	return rejectBadFields(fieldProblem{"note", input.Text(in.Note, input.Note)})
 }
 
 func (a *appeal) acceptExplanation(ctx workflow.Context, in AcceptExplanationInput) (AppealState, error) {
@@ -191,7 +192,7 @@ func (a *appeal) validateEscalate(ctx workflow.Context, in EscalateAppealInput) 
 	if a.st.Status != AppealOpen || a.st.Stage != 1 {
 		return conflict("only an open appeal in stage 1 moves to stage 2")
 	}
-	return nil
+	return rejectBadFields(fieldProblem{"reason", input.Text(in.Reason, input.Note)})
 }
 
 func (a *appeal) escalate(ctx workflow.Context, in EscalateAppealInput) (AppealState, error) {
@@ -206,7 +207,14 @@ func (a *appeal) validateDecide(ctx workflow.Context, in DecideAppealInput) erro
 	if in.Actor == a.in.AppellantID {
 		return conflict("nobody decides their own appeal")
 	}
+	if err := a.fourEyes(in.Actor); err != nil {
+		return err
+	}
 	if err := required("reason", in.Reason); err != nil {
+		return err
+	}
+	// Long, as the HTTP layer's bound on a decision's reason: never stricter than it.
+	if err := rejectBadFields(fieldProblem{"reason", input.Text(in.Reason, input.Long)}); err != nil {
 		return err
 	}
 	switch in.Outcome {
@@ -223,6 +231,40 @@ func (a *appeal) validateDecide(ctx workflow.Context, in DecideAppealInput) erro
 		return invalid("outcome must be upheld or rejected")
 	}
 	return nil
+}
+
+// fourEyes is R6: whoever handled stage 1 does not decide stage 2. That is
+// the stage-1 manager (the team supervisor, or the department head where
+// the team has none) and anyone but the appellant and the system who acted
+// in stage 1, up to and including the move to stage 2. The message names
+// who decides instead: HR, and the skip-level head unless it is they who
+// handled stage 1.
+func (a *appeal) fourEyes(actor string) error {
+	handled := func(id string) bool {
+		switch id {
+		case "", a.in.AppellantID, SystemActor:
+			return false
+		case a.in.ManagerID:
+			return true
+		}
+		for _, e := range a.st.Events {
+			if e.ActorID == id {
+				return true
+			}
+			if e.Type == "stage2" {
+				break // later events belong to stage 2
+			}
+		}
+		return false
+	}
+	if !handled(actor) {
+		return nil
+	}
+	who := "HR decides"
+	if h := a.in.HeadID; h != "" && h != actor && h != a.in.AppellantID && h != SystemActor && !handled(h) {
+		who = "HR or " + h + " decides"
+	}
+	return conflict("four eyes (R6): %s handled stage 1 of this appeal; %s", actor, who)
 }
 
 func (a *appeal) decide(ctx workflow.Context, in DecideAppealInput) (AppealState, error) {

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/input"
 )
 
 // AssessmentCycle runs one month's CSI assessment (R4.5): compute and
@@ -19,8 +20,10 @@ import (
 // then finalize (results final, probation flags) and nominate the month's
 // CSI service stars (R5.2).
 func AssessmentCycle(ctx workflow.Context, in CycleInput) (CycleState, error) {
-	if _, err := time.Parse("2006-01", in.Month); err != nil {
-		return CycleState{}, temporal.NewNonRetryableApplicationError("month must be YYYY-MM", ErrInvalidInput, err)
+	// The month as the HTTP layer checks it (package input): YYYY-MM within
+	// the horizon (a year wide: the zone does not matter here).
+	if _, p := input.Month(in.Month, time.UTC, workflow.Now(ctx)); p != "" {
+		return CycleState{}, temporal.NewNonRetryableApplicationError("month "+p, ErrInvalidInput, nil)
 	}
 	c := &cycle{in: in, log: workflow.GetLogger(ctx), appeals: map[string]AppealStatus{}}
 	c.rec = CycleRecord{Month: in.Month, Status: CycleComputing, StartedBy: in.StartedBy}
@@ -190,6 +193,9 @@ func (c *cycle) validateOpenAppeal(ctx workflow.Context, in OpenAppealInput) err
 	if c.rec.Status != CyclePublished || c.rec.WindowEndsAt == nil || !workflow.Now(ctx).Before(*c.rec.WindowEndsAt) {
 		return conflict("the publication window of %s is not open", c.in.Month)
 	}
+	if err := rejectBadFields(fieldProblem{"assessment_id", input.ID(in.AssessmentID)}); err != nil {
+		return err
+	}
 	r, ok := c.results[in.AssessmentID]
 	if !ok {
 		return conflict("no published result %s in %s", in.AssessmentID, c.in.Month)
@@ -200,7 +206,11 @@ func (c *cycle) validateOpenAppeal(ctx workflow.Context, in OpenAppealInput) err
 	if _, dup := c.appeals[AppealID(in.AssessmentID)]; dup {
 		return conflict("result %s already has an appeal", in.AssessmentID)
 	}
-	return required("reason", in.Reason)
+	if err := required("reason", in.Reason); err != nil {
+		return err
+	}
+	// Long, as the HTTP layer's bound on an appeal's reason: never stricter than it.
+	return rejectBadFields(fieldProblem{"reason", input.Text(in.Reason, input.Long)})
 }
 
 // openAppeal starts the appeal as a child workflow: the cycle then knows,
@@ -235,6 +245,24 @@ func (c *cycle) openAppeal(ctx workflow.Context, in OpenAppealInput) (OpenAppeal
 		c.pending--
 	})
 	return OpenAppealOutput{AppealID: id, WorkflowID: AppealWorkflowID(in.AssessmentID)}, c.record(ctx)
+}
+
+// fieldProblem is a field's JSON name and what package input found wrong
+// with its value ("" when fine).
+type fieldProblem struct{ field, problem string }
+
+// rejectBadFields rejects the first bad field as invalid input, its message
+// starting with the field's JSON name (the HTTP layer answers 400 on that
+// field). Validators check what a client supplied again, so nothing
+// PostgreSQL cannot store (NUL, invalid UTF-8) enters a history (R7: every
+// change is kept, so it must be storable).
+func rejectBadFields(fields ...fieldProblem) error {
+	for _, f := range fields {
+		if f.problem != "" {
+			return invalid("%s %s", f.field, f.problem)
+		}
+	}
+	return nil
 }
 
 // newCalendar builds the calendar of a workflow from the overrides it

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/input"
 )
 
 // RewardApproval takes one nomination through the approval chain of R5.3:
@@ -270,8 +271,14 @@ func (w *reward) mayDecide(actor string, roles []string) error {
 	return nil
 }
 
+// validateApprove and the validators below check text again by package
+// input, with the HTTP layer's bounds (a comment or a reward's reason 4,000
+// characters, a withdrawal's reason 2,000, a reference 200): never stricter.
 func (w *reward) validateApprove(ctx workflow.Context, in RewardDecisionInput) error {
-	return w.mayDecide(in.Actor, in.ActorRoles)
+	if err := w.mayDecide(in.Actor, in.ActorRoles); err != nil {
+		return err
+	}
+	return rejectBadFields(fieldProblem{"comment", input.Text(in.Comment, input.Long)})
 }
 
 func (w *reward) approve(ctx workflow.Context, in RewardDecisionInput) (RewardState, error) {
@@ -293,7 +300,10 @@ func (w *reward) validateReject(ctx workflow.Context, in RewardDecisionInput) er
 	if err := w.mayDecide(in.Actor, in.ActorRoles); err != nil {
 		return err
 	}
-	return required("comment", in.Comment)
+	if err := required("comment", in.Comment); err != nil {
+		return err
+	}
+	return rejectBadFields(fieldProblem{"comment", input.Text(in.Comment, input.Long)})
 }
 
 func (w *reward) stop(status RewardStatus) {
@@ -331,6 +341,13 @@ func (w *reward) validateResubmit(ctx workflow.Context, in ResubmitInput) error 
 	}
 	if in.AmountFen != nil {
 		amount = *in.AmountFen
+	}
+	reason := fieldProblem{field: "reason"}
+	if in.Reason != nil {
+		reason.problem = input.Text(*in.Reason, input.Long)
+	}
+	if err := rejectBadFields(reason, fieldProblem{"comment", input.Text(in.Comment, input.Long)}); err != nil {
+		return err
 	}
 	return validKindAmount(kind, amount)
 }
@@ -378,7 +395,10 @@ func (w *reward) validateWithdraw(ctx workflow.Context, in WithdrawInput) error 
 	if w.ended() {
 		return conflict("the reward is already %s", w.st.Status)
 	}
-	return required("reason", in.Reason)
+	if err := required("reason", in.Reason); err != nil {
+		return err
+	}
+	return rejectBadFields(fieldProblem{"reason", input.Text(in.Reason, input.Note)})
 }
 
 func (w *reward) withdraw(ctx workflow.Context, in WithdrawInput) (RewardState, error) {
@@ -399,6 +419,14 @@ func (w *reward) validatePayout(ctx workflow.Context, in PayoutInput) error {
 	}
 	if slices.Contains(w.st.Excluded, in.Actor) {
 		return conflict("nobody records a payout to themselves")
+	}
+	// A reference PostgreSQL cannot store would leave the reward paid here
+	// with no payouts row (R5.3 step 4: exactly one).
+	if err := rejectBadFields(
+		fieldProblem{"payment_ref", input.Line(in.PaymentRef, input.Name)},
+		fieldProblem{"issued_ref", input.Line(in.IssuedRef, input.Name)},
+	); err != nil {
+		return err
 	}
 	if w.st.Kind == KindCash {
 		if err := required("payment_ref", in.PaymentRef); err != nil {
