@@ -115,7 +115,7 @@ const getComplaintReadModel = `-- name: GetComplaintReadModel :one
 SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
        resolution_due_at, resolution_met_at, resolution_paused, updated_at
-FROM complaints WHERE complaint_no = $1
+FROM complaints WHERE complaint_no = $1 AND last_seq IS NOT NULL
 `
 
 type GetComplaintReadModelRow struct {
@@ -139,7 +139,8 @@ type GetComplaintReadModelRow struct {
 }
 
 // A closed complaint whose workflow history is past retention is answered
-// from here. No personal data.
+// from here. No personal data. Only once its workflow has written it: an
+// interrupted create is not visible (reconcile.go).
 func (q *Queries) GetComplaintReadModel(ctx context.Context, complaintNo string) (GetComplaintReadModelRow, error) {
 	row := q.db.QueryRow(ctx, getComplaintReadModel, complaintNo)
 	var i GetComplaintReadModelRow
@@ -525,7 +526,8 @@ SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, fir
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
        resolution_due_at, resolution_met_at, resolution_paused, updated_at
 FROM complaints
-WHERE ($1::text IS NULL OR status = $1::text)
+WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
+  AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text IS NULL OR assignee_id = $2::text)
   AND ($3::text IS NULL OR team_id = $3::text)
   AND ($4::boolean IS NULL OR breached = $4::boolean)
@@ -689,6 +691,66 @@ func (q *Queries) ListEscalations(ctx context.Context, arg ListEscalationsParams
 			&i.AckNote,
 			&i.TeamID,
 			&i.AssigneeID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUnstartedComplaints = `-- name: ListUnstartedComplaints :many
+SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at,
+       status, updated_at
+FROM complaints
+WHERE last_seq IS NULL AND created_at < $1::timestamptz
+ORDER BY created_at
+LIMIT $2
+`
+
+type ListUnstartedComplaintsParams struct {
+	OlderThan time.Time
+	RowLimit  int32
+}
+
+type ListUnstartedComplaintsRow struct {
+	ComplaintNo string
+	RequestHash []byte
+	AssigneeID  string
+	TeamID      string
+	ReceivedAt  time.Time
+	CreatedBy   string
+	CreatedAt   time.Time
+	Status      string
+	UpdatedAt   time.Time
+}
+
+// Intake rows older than @older_than whose workflow has never written the
+// read model: creates interrupted between the intake write and the
+// workflow start (or whose workflow has not run yet). The reconciler
+// (server/reconcile.go) starts them; starting is idempotent.
+func (q *Queries) ListUnstartedComplaints(ctx context.Context, arg ListUnstartedComplaintsParams) ([]ListUnstartedComplaintsRow, error) {
+	rows, err := q.db.Query(ctx, listUnstartedComplaints, arg.OlderThan, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUnstartedComplaintsRow{}
+	for rows.Next() {
+		var i ListUnstartedComplaintsRow
+		if err := rows.Scan(
+			&i.ComplaintNo,
+			&i.RequestHash,
+			&i.AssigneeID,
+			&i.TeamID,
+			&i.ReceivedAt,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.Status,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}

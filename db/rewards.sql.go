@@ -371,7 +371,8 @@ SELECT nomination_no, nominee_id, nominator_id, kind, amount_fen, reason,
        coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
        excluded, due_at, round, needs_committee, last_seq, updated_at
 FROM rewards
-WHERE ($1::text IS NULL OR status = $1::text)
+WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
+  AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text IS NULL OR step = $2::text)
   AND ($3::bool
        OR (status IN ('pending', 'approved', 'returned')
@@ -467,6 +468,40 @@ func (q *Queries) ListRewards(ctx context.Context, arg ListRewardsParams) ([]Lis
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUnstartedRewards = `-- name: ListUnstartedRewards :many
+SELECT nomination_no FROM rewards
+WHERE last_seq IS NULL AND created_at < $1::timestamptz
+ORDER BY created_at
+LIMIT $2
+`
+
+type ListUnstartedRewardsParams struct {
+	OlderThan time.Time
+	RowLimit  int32
+}
+
+// Like ListUnstartedComplaints: nominations whose workflow has never
+// written the read model.
+func (q *Queries) ListUnstartedRewards(ctx context.Context, arg ListUnstartedRewardsParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, listUnstartedRewards, arg.OlderThan, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var nomination_no string
+		if err := rows.Scan(&nomination_no); err != nil {
+			return nil, err
+		}
+		items = append(items, nomination_no)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

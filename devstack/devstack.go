@@ -179,6 +179,7 @@ func Run(ctx context.Context, out io.Writer) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(gctx, l, srv, log) })
+	g.Go(func() error { return srv.Reconcile(gctx) })
 	err = g.Wait()
 	log.Info("shutting down")
 	return err

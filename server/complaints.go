@@ -175,31 +175,15 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	createdBy := principal(r).UserID
+	intake := db.GetComplaintIntakeRow{ComplaintNo: req.ComplaintNo, AssigneeID: assignee.ID, TeamID: assignee.TeamID,
+		ReceivedAt: receivedAt, CreatedBy: principal(r).UserID}
 	if existing != nil {
 		// What was stored: received_at may have defaulted to "now", and the
 		// workflow (if a failure kept it from starting) belongs to the creator.
-		receivedAt, createdBy = existing.ReceivedAt, existing.CreatedBy
+		intake = *existing
 	}
-	overrides, err := s.q.CalendarOverrides(r.Context())
-	if err != nil {
+	if err := s.startComplaint(r.Context(), intake, assignee); err != nil {
 		return err
-	}
-	in := workflows.ComplaintInput{
-		ComplaintNo: req.ComplaintNo, AssigneeID: assignee.ID, TeamID: assignee.TeamID,
-		ManagerID: escalationManager(assignee), HeadID: assignee.HeadID, ReceivedAt: receivedAt,
-		CreatedBy: createdBy, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
-	}
-	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
-		ID:                       workflows.ComplaintWorkflowID(req.ComplaintNo),
-		TaskQueue:                s.queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		// A closed complaint is never started again under the same number.
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.ComplaintWorkflowType, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		return fmt.Errorf("start complaint workflow: %w", err)
 	}
 	st, err := s.complaintState(r.Context(), req.ComplaintNo)
 	if err != nil {
@@ -210,6 +194,34 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, st)
+	return nil
+}
+
+// startComplaint starts the workflow of a stored intake row, or finds it
+// running: the second half of a create, shared by createComplaint and the
+// reconciler (reconcile.go), which completes creates interrupted between
+// the two halves. assignee is the assignee's placement.
+func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow, assignee db.GetUserPlacementRow) error {
+	overrides, err := s.q.CalendarOverrides(ctx)
+	if err != nil {
+		return err
+	}
+	in := workflows.ComplaintInput{
+		ComplaintNo: c.ComplaintNo, AssigneeID: c.AssigneeID, TeamID: c.TeamID,
+		ManagerID: escalationManager(assignee), HeadID: assignee.HeadID, ReceivedAt: c.ReceivedAt,
+		CreatedBy: c.CreatedBy, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.ComplaintWorkflowID(c.ComplaintNo),
+		TaskQueue:                s.queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A closed complaint is never started again under the same number.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.ComplaintWorkflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start complaint workflow: %w", err)
+	}
 	return nil
 }
 
@@ -329,7 +341,9 @@ func (s *Server) archivedState(ctx context.Context, no string) (workflows.Compla
 // unknown number; for a known one, its workflow has ended (closed, and past
 // the namespace's retention), so it takes no more commands.
 func (s *Server) missingComplaint(ctx context.Context, no string) error {
-	if _, err := s.q.GetComplaintIntake(ctx, no); errors.Is(err, pgx.ErrNoRows) {
+	// Unknown, or its create was interrupted before the workflow started
+	// (not visible until the reconciler starts it): 404.
+	if _, err := s.q.GetComplaintReadModel(ctx, no); errors.Is(err, pgx.ErrNoRows) {
 		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such complaint"}
 	} else if err != nil {
 		return err

@@ -173,12 +173,26 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, status, st)
 		return nil
 	}
-	// What was stored: the nominator and the instant of the nomination.
-	headID := nominee.HeadID
-	if !created {
-		if p, err := s.q.GetUserPlacement(ctx, existing.NomineeID); err == nil {
-			headID = p.HeadID
-		}
+	if err := s.startReward(ctx, *existing); err != nil {
+		return err
+	}
+	st, err := s.rewardState(ctx, req.NominationNo)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, st)
+	return nil
+}
+
+// startReward starts the workflow of a stored nomination, or finds it
+// running: the second half of a create, shared by createReward and the
+// reconciler (reconcile.go). What was stored is what starts: the
+// nominator and the instant of the nomination; step 1 goes to the
+// nominee's department head as of now.
+func (s *Server) startReward(ctx context.Context, existing db.GetRewardRow) error {
+	nominee, err := s.q.GetUserPlacement(ctx, existing.NomineeID)
+	if err != nil {
+		return err
 	}
 	overrides, err := s.q.CalendarOverrides(ctx)
 	if err != nil {
@@ -187,11 +201,11 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 	in := workflows.RewardInput{
 		NominationNo: existing.NominationNo, NomineeID: existing.NomineeID, NominatorID: existing.NominatorID,
 		Kind: workflows.RewardKind(existing.Kind), AmountFen: existing.AmountFen, Reason: existing.Reason,
-		AssessmentID: existing.AssessmentID, HeadID: headID, NominatedAt: existing.CreatedAt,
+		AssessmentID: existing.AssessmentID, HeadID: nominee.HeadID, NominatedAt: existing.CreatedAt,
 		Policy: workflows.DefaultRewardPolicy(), Calendar: overrides, Location: s.loc.String(),
 	}
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.RewardWorkflowID(req.NominationNo),
+		ID:                       workflows.RewardWorkflowID(existing.NominationNo),
 		TaskQueue:                s.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// An ended reward is never started again under the same number.
@@ -201,11 +215,6 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start reward workflow: %w", err)
 	}
-	st, err := s.rewardState(ctx, req.NominationNo)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, st)
 	return nil
 }
 
@@ -309,7 +318,9 @@ func (s *Server) holders(ctx context.Context, role string, cache roleHolders) ([
 func (s *Server) archivedReward(ctx context.Context, no string) (workflows.RewardState, error) {
 	var st workflows.RewardState
 	row, err := s.q.GetReward(ctx, no)
-	if errors.Is(err, pgx.ErrNoRows) {
+	// Not yet written by its workflow: a create interrupted before the
+	// workflow started is not visible until the reconciler starts it.
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !row.LastSeq.Valid) {
 		return st, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such reward"}
 	}
 	if err != nil {

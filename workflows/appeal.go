@@ -136,7 +136,7 @@ func (a *appeal) record(ctx workflow.Context, decision *DecideAppealInput) error
 	if decision != nil {
 		rec.DecidedAt = &a.decidedAt
 	}
-	return workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordAppeal, rec).Get(ctx, nil)
+	return carryOnIfRefused(ctx, workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordAppeal, rec).Get(ctx, nil))
 }
 
 func (a *appeal) notify(ctx workflow.Context, kind string, to []string) {

@@ -80,12 +80,13 @@ type cycle struct {
 	recomputing int
 }
 
-// activityOptions retry for as long as a database outage could last: the
+// activityOptions retry for as long as a database outage could last, at
+// most 10 s apart so the read model catches up within seconds of its return: the
 // cycle must not fail because PostgreSQL was down for an hour.
 func activityOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second},
 	})
 }
 
@@ -169,7 +170,7 @@ func (c *cycle) nominateServiceStars(ctx workflow.Context, stars []ServiceStar) 
 
 func (c *cycle) record(ctx workflow.Context) error {
 	c.rec.OpenAppeals = c.pending
-	return workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordCycle, c.rec).Get(ctx, nil)
+	return carryOnIfRefused(ctx, workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordCycle, c.rec).Get(ctx, nil))
 }
 
 func (c *cycle) state() CycleState {

@@ -34,6 +34,19 @@ func (n *notifier) send(ctx workflow.Context, activityName, key string, notice a
 
 func (n *notifier) idle() bool { return n.inflight == 0 }
 
+// carryOnIfRefused lets a workflow go on when PostgreSQL refused a
+// read-model write as bad data (ErrReadModelRefused: retrying cannot help,
+// and the activity has counted and logged it): the case must not stop for
+// its read model. Any other error is returned.
+func carryOnIfRefused(ctx workflow.Context, err error) error {
+	if err != nil && IsRejection(err, ErrReadModelRefused) {
+		workflow.GetLogger(ctx).Error("read model refused a write; the case goes on",
+			"workflow_id", workflow.GetInfo(ctx).WorkflowExecution.ID, "error", err)
+		return nil
+	}
+	return err
+}
+
 // update is one Update handler with its validator.
 type update struct {
 	name          string

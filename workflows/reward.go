@@ -197,7 +197,8 @@ func (w *reward) record(ctx workflow.Context) error {
 	}
 	n := len(w.st.Events)
 	rec := RewardRecord{State: w.state(), Payout: w.payout}
-	if err := workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordReward, rec).Get(ctx, nil); err != nil {
+	err := workflow.ExecuteActivity(activityOptions(ctx), ActivityRecordReward, rec).Get(ctx, nil)
+	if err := carryOnIfRefused(ctx, err); err != nil {
 		return err
 	}
 	w.recorded = max(w.recorded, n)

@@ -9,6 +9,7 @@ import (
 	"net"
 
 	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/aftersales/cmd/internal/boot"
 	"github.com/acme/aftersales/server"
@@ -38,5 +39,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	env.Log.Info("serving HTTP", "addr", l.Addr().String())
-	return server.Serve(ctx, l, srv, env.Log)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return server.Serve(gctx, l, srv, env.Log) })
+	// Completes creates a crash interrupted (server/reconcile.go).
+	g.Go(func() error { return srv.Reconcile(gctx) })
+	return g.Wait()
 }

@@ -84,7 +84,8 @@ SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, fir
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
        resolution_due_at, resolution_met_at, resolution_paused, updated_at
 FROM complaints
-WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
   AND (sqlc.narg(assignee_id)::text IS NULL OR assignee_id = sqlc.narg(assignee_id)::text)
   AND (sqlc.narg(team_id)::text IS NULL OR team_id = sqlc.narg(team_id)::text)
   AND (sqlc.narg(breached)::boolean IS NULL OR breached = sqlc.narg(breached)::boolean)
@@ -132,12 +133,25 @@ SELECT count(*) FROM escalations WHERE acknowledged_at IS NULL;
 
 -- name: GetComplaintReadModel :one
 -- A closed complaint whose workflow history is past retention is answered
--- from here. No personal data.
+-- from here. No personal data. Only once its workflow has written it: an
+-- interrupted create is not visible (reconcile.go).
 SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
        resolution_due_at, resolution_met_at, resolution_paused, updated_at
-FROM complaints WHERE complaint_no = $1;
+FROM complaints WHERE complaint_no = $1 AND last_seq IS NOT NULL;
 
 -- name: ListComplaintEscalations :many
 SELECT id, complaint_no, clock, level, escalated_at, escalated_to, acknowledged_at, acknowledged_by, ack_note
 FROM escalations WHERE complaint_no = $1 ORDER BY escalated_at, id;
+
+-- name: ListUnstartedComplaints :many
+-- Intake rows older than @older_than whose workflow has never written the
+-- read model: creates interrupted between the intake write and the
+-- workflow start (or whose workflow has not run yet). The reconciler
+-- (server/reconcile.go) starts them; starting is idempotent.
+SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at,
+       status, updated_at
+FROM complaints
+WHERE last_seq IS NULL AND created_at < @older_than::timestamptz
+ORDER BY created_at
+LIMIT @row_limit;

@@ -89,7 +89,8 @@ SELECT nomination_no, nominee_id, nominator_id, kind, amount_fen, reason,
        coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
        excluded, due_at, round, needs_committee, last_seq, updated_at
 FROM rewards
-WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
   AND (sqlc.narg(step)::text IS NULL OR step = sqlc.narg(step)::text)
   AND (@scope_all::bool
        OR (status IN ('pending', 'approved', 'returned')
@@ -106,3 +107,11 @@ LIMIT @row_limit;
 -- Open reward steps past their deadline (R5.3), for the reward_steps_overdue gauge.
 SELECT count(*) FROM rewards
 WHERE status IN ('pending', 'approved') AND due_at IS NOT NULL AND due_at < now();
+
+-- name: ListUnstartedRewards :many
+-- Like ListUnstartedComplaints: nominations whose workflow has never
+-- written the read model.
+SELECT nomination_no FROM rewards
+WHERE last_seq IS NULL AND created_at < @older_than::timestamptz
+ORDER BY created_at
+LIMIT @row_limit;

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/acme/aftersales/db"
+)
+
+// Creation is all-or-nothing from a client's view. A create writes its
+// intake row (with the personal data that must stay out of workflow
+// history, R7), then starts the workflow; a crash between the two leaves an
+// intake row without a workflow. Such a row is invisible (reads and lists
+// show only cases their workflow has written: last_seq is set), and
+// Reconcile completes it: every interval it starts the workflow of each
+// intake row older than one interval that its workflow has not written,
+// exactly as a retry of the same POST would. Starting is idempotent (the
+// workflow ID is the business key, "use existing"), so several servers may
+// reconcile at once, and a workflow that is merely slow to write is left
+// alone.
+//
+// Why not an outbox table, or the workflow first: the intake row already is
+// the outbox entry (written once, in one statement), and the workflow cannot
+// come first because the personal data must be stored before anything
+// refers to it. Work orders and deductions are one transaction each, and
+// an appeal is opened by one update of its cycle, so they need no repair.
+
+// reconcileBatch bounds one pass; the next pass takes the rest.
+const reconcileBatch = 100
+
+// Reconcile runs until ctx ends (cmd/server and make run start it).
+func (s *Server) Reconcile(ctx context.Context) error {
+	t := time.NewTicker(s.reconcileEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			n, err := s.ReconcileOnce(ctx, s.reconcileEvery)
+			if err != nil && ctx.Err() == nil {
+				// PostgreSQL or Temporal down: the next pass tries again.
+				s.log.WarnContext(ctx, "reconcile: interrupted creates not completed yet", "error", err)
+			} else if n > 0 {
+				s.log.InfoContext(ctx, "reconcile: completed interrupted creates", "count", n)
+			}
+		}
+	}
+}
+
+// ReconcileOnce starts the workflows of intake rows older than grace that
+// their workflow has not written, and reports how many it started.
+func (s *Server) ReconcileOnce(ctx context.Context, grace time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	before := time.Now().Add(-grace)
+	complaints, err := s.q.ListUnstartedComplaints(ctx, db.ListUnstartedComplaintsParams{OlderThan: before, RowLimit: reconcileBatch})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range complaints {
+		assignee, err := s.q.GetUserPlacement(ctx, c.AssigneeID)
+		if err != nil {
+			return n, err
+		}
+		if err := s.startComplaint(ctx, db.GetComplaintIntakeRow(c), assignee); err != nil {
+			return n, err
+		}
+		n++
+	}
+	rewards, err := s.q.ListUnstartedRewards(ctx, db.ListUnstartedRewardsParams{OlderThan: before, RowLimit: reconcileBatch})
+	if err != nil {
+		return n, err
+	}
+	for _, no := range rewards {
+		r, err := s.q.GetReward(ctx, no)
+		if err != nil {
+			return n, err
+		}
+		if err := s.startReward(ctx, r); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
