@@ -124,4 +124,3 @@ func commandHandler[T any](send func(w http.ResponseWriter, r *http.Request, arg
 		return send(w, r, in)
 	}
 }
-
