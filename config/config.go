@@ -29,6 +29,9 @@ type Config struct {
 	// PublicationWindow (ASSESSMENT_PUBLICATION_WINDOW, a Go duration) replaces
 	// the 3-working-day publication window: for demos and tests only.
 	PublicationWindow time.Duration
+	// RequestTimeout (REQUEST_TIMEOUT, a Go duration, default 10s) bounds
+	// every /api request; past it the answer is 503 (server.Options).
+	RequestTimeout time.Duration
 	// Temporal holds the SDK client options. They are read by the SDK's own
 	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 	// TEMPORAL_TLS_*, TEMPORAL_PROFILE ...), so the names are the ones every
@@ -85,6 +88,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if v := get("ASSESSMENT_PUBLICATION_WINDOW", ""); v != "" {
 		if c.PublicationWindow, err = time.ParseDuration(v); err != nil || c.PublicationWindow < 0 {
 			errs = append(errs, fmt.Errorf("ASSESSMENT_PUBLICATION_WINDOW: want a duration like 2m, got %q", v))
+		}
+	}
+	if v := get("REQUEST_TIMEOUT", ""); v != "" {
+		if c.RequestTimeout, err = time.ParseDuration(v); err != nil || c.RequestTimeout < time.Second {
+			errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT: want a duration of at least 1s like 10s, got %q", v))
 		}
 	}
 	if c.WebhookURL != "" {

@@ -164,7 +164,7 @@ func Run(ctx context.Context, out io.Writer) error {
 	}
 	cleanups = append(cleanups, w.Stop)
 
-	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, Registry: reg, PublicationWindow: cfg.PublicationWindow})
+	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, Registry: reg, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout})
 	if err != nil {
 		return err
 	}

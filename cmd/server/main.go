@@ -30,7 +30,7 @@ func run(ctx context.Context) error {
 	}
 	defer tc.Close()
 	cfg := env.Config
-	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow})
+	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout})
 	if err != nil {
 		return err
 	}
