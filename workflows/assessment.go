@@ -248,24 +248,6 @@ func (c *cycle) openAppeal(ctx workflow.Context, in OpenAppealInput) (OpenAppeal
 	return OpenAppealOutput{AppealID: id, WorkflowID: AppealWorkflowID(in.AssessmentID)}, c.record(ctx)
 }
 
-// fieldProblem is a field's JSON name and what package input found wrong
-// with its value ("" when fine).
-type fieldProblem struct{ field, problem string }
-
-// rejectBadFields rejects the first bad field as invalid input, its message
-// starting with the field's JSON name (the HTTP layer answers 400 on that
-// field). Validators check what a client supplied again, so nothing
-// PostgreSQL cannot store (NUL, invalid UTF-8) enters a history (R7: every
-// change is kept, so it must be storable).
-func rejectBadFields(fields ...fieldProblem) error {
-	for _, f := range fields {
-		if f.problem != "" {
-			return invalid("%s %s", f.field, f.problem)
-		}
-	}
-	return nil
-}
-
 // newCalendar builds the calendar of a workflow from the overrides it
 // recorded and its zone (deterministic: the zone data is compiled in).
 func newCalendar(location string, overrides []calendar.Override) (*calendar.Calendar, error) {

@@ -1,11 +1,14 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/acme/aftersales/input"
 )
 
 // notifier delivers notices (warnings, reminders, escalations, outcomes)
@@ -62,4 +65,38 @@ func registerUpdates(ctx workflow.Context, updates ...update) error {
 		}
 	}
 	return nil
+}
+
+// fieldProblem is a field's JSON name and what package input found wrong
+// with its value ("" when fine).
+type fieldProblem struct{ field, problem string }
+
+// rejectBadFields rejects the first bad field as invalid input, its message
+// starting with the field's JSON name (the HTTP layer answers 400 on that
+// field). Validators check what a client supplied again, so nothing
+// PostgreSQL cannot store (NUL, invalid UTF-8) enters a history (R7: every
+// change is kept, so it must be storable).
+func rejectBadFields(fields ...fieldProblem) error {
+	for _, f := range fields {
+		if f.problem != "" {
+			return invalid("%s %s", f.field, f.problem)
+		}
+	}
+	return nil
+}
+
+// optionalID is input.ID for a field that may be empty.
+func optionalID(v string) string {
+	if v == "" {
+		return ""
+	}
+	return input.ID(v)
+}
+
+// requiredText is input.Text for a field that must not be blank.
+func requiredText(v string, max int) string {
+	if strings.TrimSpace(v) == "" {
+		return "is required"
+	}
+	return input.Text(v, max)
 }

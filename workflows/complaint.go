@@ -81,10 +81,10 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 	if in.ComplaintNo == "" || in.AssigneeID == "" || in.ReceivedAt.IsZero() {
 		return nil, temporal.NewNonRetryableApplicationError("complaint_no, assignee_id and received_at are required", ErrInvalidInput, nil)
 	}
-	if err := firstInvalid(
-		idCheck("complaint_no", in.ComplaintNo, input.Key), idCheck("assignee_id", in.AssigneeID, input.ID),
-		optionalID("team_id", in.TeamID), optionalID("manager_id", in.ManagerID), optionalID("head_id", in.HeadID),
-		optionalID("created_by", in.CreatedBy),
+	if err := rejectBadFields(
+		fieldProblem{"complaint_no", input.Key(in.ComplaintNo)}, fieldProblem{"assignee_id", input.ID(in.AssigneeID)},
+		fieldProblem{"team_id", optionalID(in.TeamID)}, fieldProblem{"manager_id", optionalID(in.ManagerID)},
+		fieldProblem{"head_id", optionalID(in.HeadID)}, fieldProblem{"created_by", optionalID(in.CreatedBy)},
 	); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
 	}
@@ -435,46 +435,6 @@ func required(field, v string) error {
 	return nil
 }
 
-// textCheck applies the input rules to a text field (nothing PostgreSQL
-// cannot store enters history); the message starts with the field's name,
-// which the HTTP layer reports it under.
-func textCheck(field, v string, max int, isRequired bool) error {
-	if isRequired {
-		if err := required(field, v); err != nil {
-			return err
-		}
-	}
-	if p := input.Text(v, max); p != "" {
-		return invalid("%s %s", field, p)
-	}
-	return nil
-}
-
-// idCheck applies an identifier rule (input.ID or input.Key) to a field.
-func idCheck(field, v string, rule func(string) string) error {
-	if p := rule(v); p != "" {
-		return invalid("%s %s", field, p)
-	}
-	return nil
-}
-
-// optionalID is idCheck with input.ID for a field that may be empty.
-func optionalID(field, v string) error {
-	if v == "" {
-		return nil
-	}
-	return idCheck(field, v, input.ID)
-}
-
-// firstInvalid returns the first non-nil error.
-func firstInvalid(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
 func (c *complaint) active() error {
 	if c.status != StatusOpen && c.status != StatusReopened {
 		return conflict("the complaint is %s", c.status)
@@ -525,7 +485,7 @@ func (c *complaint) validateContact(ctx workflow.Context, in ContactInput) error
 			return invalid("contacted_at is before the complaint was received")
 		}
 	}
-	return textCheck("note", in.Note, input.Note, true)
+	return rejectBadFields(fieldProblem{"note", requiredText(in.Note, input.Note)})
 }
 
 func (c *complaint) contact(ctx workflow.Context, in ContactInput) (ComplaintState, error) {
@@ -548,7 +508,7 @@ func (c *complaint) validatePlan(ctx workflow.Context, in PlanInput) error {
 	if !c.clock(ClockPlan).open() {
 		return conflict("a plan was already given")
 	}
-	return textCheck("plan", in.Plan, input.Long, true)
+	return rejectBadFields(fieldProblem{"plan", requiredText(in.Plan, input.Long)})
 }
 
 func (c *complaint) plan(ctx workflow.Context, in PlanInput) (ComplaintState, error) {
@@ -565,7 +525,7 @@ func (c *complaint) validateResolve(ctx workflow.Context, in ResolveInput) error
 	if c.clock(ClockPlan).open() {
 		return conflict("resolving needs a plan first")
 	}
-	return textCheck("resolution", in.Resolution, input.Long, true)
+	return rejectBadFields(fieldProblem{"resolution", requiredText(in.Resolution, input.Long)})
 }
 
 func (c *complaint) resolve(ctx workflow.Context, in ResolveInput) (ComplaintState, error) {
@@ -590,7 +550,7 @@ func (c *complaint) validatePause(ctx workflow.Context, in PauseInput) error {
 	if k.pausedAt != nil {
 		return conflict("the resolution clock is already paused")
 	}
-	return textCheck("reason", in.Reason, input.Note, true)
+	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Note)})
 }
 
 // pause stops the resolution clock while waiting for the customer (R3);
@@ -639,9 +599,9 @@ func (c *complaint) validateReassign(ctx workflow.Context, in ReassignInput) err
 	if in.AssigneeID == c.assignee {
 		return conflict("%s is already the assignee", in.AssigneeID)
 	}
-	return firstInvalid(idCheck("assignee_id", in.AssigneeID, input.ID), optionalID("team_id", in.TeamID),
-		optionalID("manager_id", in.ManagerID), optionalID("head_id", in.HeadID),
-		textCheck("reason", in.Reason, input.Note, true))
+	return rejectBadFields(fieldProblem{"assignee_id", input.ID(in.AssigneeID)}, fieldProblem{"team_id", optionalID(in.TeamID)},
+		fieldProblem{"manager_id", optionalID(in.ManagerID)}, fieldProblem{"head_id", optionalID(in.HeadID)},
+		fieldProblem{"reason", requiredText(in.Reason, input.Note)})
 }
 
 // reassign changes the assignee; every clock keeps running (R3).
@@ -670,7 +630,7 @@ func (c *complaint) validateExtend(ctx workflow.Context, in ExtendInput) error {
 	if !in.DueAt.After(k.due) {
 		return conflict("a deadline may only move forward (now %s)", k.due.Format(time.RFC3339))
 	}
-	return textCheck("reason", in.Reason, input.Note, true)
+	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Note)})
 }
 
 // extend moves a deadline forward with a reason. Escalations already sent
@@ -704,7 +664,7 @@ func (c *complaint) validateReopen(ctx workflow.Context, in ReopenInput) error {
 	if workflow.Now(ctx).Sub(*c.resolvedAt) > c.in.Policy.ReopenWithin {
 		return conflict("the reopen window has passed")
 	}
-	return textCheck("reason", in.Reason, input.Note, true)
+	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Note)})
 }
 
 // reopen puts a resolved complaint back to work (R3): the repair is then not
