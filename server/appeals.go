@@ -32,12 +32,12 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	month, err := time.ParseInLocation("2006-01", req.Month, s.loc)
-	errs := fieldErrors{}
 	now := time.Now().In(s.loc)
+	month, p := input.Month(req.Month, s.loc, now)
+	errs := fieldErrors{}
 	switch {
-	case err != nil:
-		errs.add("month", "required, as YYYY-MM")
+	case p != "":
+		errs.add("month", p)
 	case !month.Before(time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.loc)):
 		errs.add("month", "only a month that has ended can be assessed")
 	}
@@ -53,7 +53,7 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, st)
 		return nil
 	}
-	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
+	_, err := s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID:                       workflows.AssessmentCycleWorkflowID(req.Month),
 		TaskQueue:                s.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
