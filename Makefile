@@ -23,6 +23,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzID$$' -fuzztime $(FUZZTIME) ./input/
 	go test -run '^$$' -fuzz '^FuzzKey$$' -fuzztime $(FUZZTIME) ./input/
 	go test -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $(FUZZTIME) ./server/
+	go test -run '^$$' -fuzz '^FuzzCommandBodies$$' -fuzztime $(FUZZTIME) ./server/
 
 vet:
 	go vet ./...
