@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/acme/aftersales/input"
 )
 
 const maxBodyBytes = 1 << 20
@@ -74,6 +76,10 @@ func decodeError(err error) error {
 	// encoding/json reports unknown fields only as text: `json: unknown field "x"`.
 	if _, after, ok := strings.Cut(err.Error(), "unknown field "); ok {
 		fieldName = strings.Trim(after, `"`)
+		if input.ID(strings.ReplaceAll(fieldName, "_", "-")) != "" {
+			// An odd name (empty, control characters): don't echo it as a key.
+			return badRequest(map[string]string{"body": "unknown field"})
+		}
 		return badRequest(map[string]string{fieldName: "unknown field"})
 	}
 	// Errors from a field's UnmarshalJSON/UnmarshalText (e.g. a bad date).
