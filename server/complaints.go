@@ -399,8 +399,23 @@ func (s *Server) complaintResource(withCreator bool) func(*http.Request) (Resour
 }
 
 // GET /api/v1/complaints/{no}: the live state.
+//
+// When the live state cannot be had in time (no worker answers, Temporal
+// is down), the answer comes from the read model, the same facts as of
+// their last write, marked with the header X-State-Source: read-model: a
+// manager asking where a case stands gets an answer rather than a 503.
 func (s *Server) getComplaint(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.complaintState(r.Context(), chi.URLParam(r, "no"))
+	no := chi.URLParam(r, "no")
+	// Half the request's time for the live query, the rest for the fallback.
+	qctx, cancel := context.WithTimeout(r.Context(), s.timeout/2)
+	defer cancel()
+	st, err := s.complaintState(qctx, no)
+	if err != nil && (qctx.Err() != nil || temporalDown(err)) && r.Context().Err() == nil {
+		if fallback, ferr := s.archivedState(r.Context(), no); ferr == nil {
+			w.Header().Set("X-State-Source", "read-model")
+			st, err = fallback, nil
+		}
+	}
 	if err != nil {
 		return err
 	}
