@@ -31,7 +31,7 @@ func (noRows) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
 	return pgconn.CommandTag{}, nil
 }
 func (noRows) Query(context.Context, string, ...any) (pgx.Rows, error) { return nil, pgx.ErrNoRows }
-func (noRows) QueryRow(context.Context, string, ...any) pgx.Row      { return noRow{} }
+func (noRows) QueryRow(context.Context, string, ...any) pgx.Row        { return noRow{} }
 
 type noRow struct{}
 
