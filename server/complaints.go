@@ -482,6 +482,8 @@ func (s *Server) complaintCommands() map[string]handlerFunc {
 			}
 			if in.DueAt.IsZero() {
 				errs.add("due_at", "required, an RFC 3339 instant")
+			} else if p := input.Horizon(in.DueAt, time.Now()); p != "" {
+				errs.add("due_at", p)
 			}
 		}),
 		"reopen": commandHandler(s.complaintCommand(workflows.UpdateReopen), func(r *http.Request, in *workflows.ReopenInput, errs fieldErrors) {
