@@ -121,6 +121,22 @@ func (q *Queries) DecideDeduction(ctx context.Context, arg DecideDeductionParams
 	return i, err
 }
 
+const doneRecompute = `-- name: DoneRecompute :exec
+DELETE FROM recompute_requests WHERE month = $1 AND requested_at = $2
+`
+
+type DoneRecomputeParams struct {
+	Month       string
+	RequestedAt time.Time
+}
+
+// The cycle was signalled for the request made at requested_at; a later
+// request of the same month stays for its own signal.
+func (q *Queries) DoneRecompute(ctx context.Context, arg DoneRecomputeParams) error {
+	_, err := q.db.Exec(ctx, doneRecompute, arg.Month, arg.RequestedAt)
+	return err
+}
+
 const ensureCycle = `-- name: EnsureCycle :exec
 INSERT INTO assessment_cycles (month, status, started_by, period_start, period_end)
 VALUES ($1, 'computing', $2, $3, $4)
@@ -878,6 +894,38 @@ func (q *Queries) ListMonthResults(ctx context.Context, month string) ([]ListMon
 	return items, nil
 }
 
+const listRecomputeRequests = `-- name: ListRecomputeRequests :many
+SELECT month, requested_at FROM recompute_requests
+WHERE requested_at < $1::timestamptz
+ORDER BY requested_at
+LIMIT $2
+`
+
+type ListRecomputeRequestsParams struct {
+	OlderThan time.Time
+	RowLimit  int32
+}
+
+func (q *Queries) ListRecomputeRequests(ctx context.Context, arg ListRecomputeRequestsParams) ([]RecomputeRequest, error) {
+	rows, err := q.db.Query(ctx, listRecomputeRequests, arg.OlderThan, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RecomputeRequest{}
+	for rows.Next() {
+		var i RecomputeRequest
+		if err := rows.Scan(&i.Month, &i.RequestedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listUserPlacements = `-- name: ListUserPlacements :many
 SELECT u.id, coalesce(u.team_id, '')::text AS team_id,
        coalesce(t.manager_id, '')::text AS manager_id, coalesce(d.head_id, '')::text AS head_id
@@ -1153,6 +1201,21 @@ func (q *Queries) MonthWorkOrders(ctx context.Context, arg MonthWorkOrdersParams
 		return nil, err
 	}
 	return items, nil
+}
+
+const requestRecompute = `-- name: RequestRecompute :one
+INSERT INTO recompute_requests (month) VALUES ($1)
+ON CONFLICT (month) DO UPDATE SET requested_at = clock_timestamp()
+RETURNING requested_at
+`
+
+// An entry of a published month asks for its recompute (outbox, see
+// migration 00007); the answer identifies this request for DoneRecompute.
+func (q *Queries) RequestRecompute(ctx context.Context, month string) (time.Time, error) {
+	row := q.db.QueryRow(ctx, requestRecompute, month)
+	var requested_at time.Time
+	err := row.Scan(&requested_at)
+	return requested_at, err
 }
 
 const setAssessmentProbation = `-- name: SetAssessmentProbation :exec

@@ -215,6 +215,11 @@ type Probation struct {
 	CreatedAt    time.Time
 }
 
+type RecomputeRequest struct {
+	Month       string
+	RequestedAt time.Time
+}
+
 type Reward struct {
 	NominationNo   string
 	RequestHash    []byte

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -93,6 +94,24 @@ func TestR4_R6_AssessmentMonthThroughHTTP(t *testing.T) {
 		r := s.call("hr1", "GET", "/api/v1/assessments?month="+month, nil)
 		return r.body["items"].([]any)[0].(map[string]any)["score"] == 52.1
 	})
+	// The recompute request (an outbox row written with the work order) is
+	// cleared once the cycle is signalled; one a crash left behind is
+	// signalled and cleared by the reconciler.
+	pending := func() (n int) {
+		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM recompute_requests WHERE month = $1`, month).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := pending(); n != 0 {
+		t.Errorf("recompute requests left after the signal: %d", n)
+	}
+	if _, err := s.pool.Exec(context.Background(), `INSERT INTO recompute_requests (month, requested_at) VALUES ($1, now() - interval '1 minute')`, month); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.srv.ReconcileOnce(context.Background(), time.Second); err != nil || n != 1 || pending() != 0 {
+		t.Errorf("reconcile of a left-behind recompute request: %d, %v, %d left", n, err, pending())
+	}
 
 	// agent1 appeals; the manager cannot settle it, so it goes to HR.
 	must(s.call("agent2", "POST", "/api/v1/assessments/"+id+"/appeals", map[string]any{"reason": "x"}), 403, "appeal of another's result")

@@ -38,6 +38,7 @@ type stack struct {
 	tokens   map[string]string // user id -> bearer token
 	pool     *pgxpool.Pool
 	temporal client.Client
+	srv      *server.Server
 }
 
 func startStack(t *testing.T) *stack {
@@ -75,7 +76,7 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, url: hs.URL, tokens: map[string]string{}, pool: pool, temporal: tc}
+	s := &stack{t: t, url: hs.URL, tokens: map[string]string{}, pool: pool, temporal: tc, srv: srv}
 	for _, u := range users {
 		s.tokens[u.UserID] = u.Token
 	}

@@ -516,6 +516,13 @@ func (s *Server) gatedSurvey(send func(w http.ResponseWriter, r *http.Request, a
 		if err != nil {
 			return err
 		}
+		// The survey is written by the complaint's workflow, so its
+		// recompute request comes first: should the signal below be lost,
+		// the reconciler signals the cycle once the request is a little
+		// old, by when the survey is stored.
+		if err := requestRecompute(r.Context(), s.q, gates); err != nil {
+			return err
+		}
 		if err := send(w, r, arg); err != nil {
 			return err
 		}

@@ -235,11 +235,13 @@ func (s *Server) createWorkOrder(w http.ResponseWriter, r *http.Request) error {
 			created, existing = true, row
 			if req.RepeatOf != nil {
 				// R4.2: a repair that comes back within 30 days is not a first-time fix.
-				_, err = q.MarkWorkOrderCameBack(ctx, db.MarkWorkOrderCameBackParams{
+				if _, err = q.MarkWorkOrderCameBack(ctx, db.MarkWorkOrderCameBackParams{
 					WorkOrderNo: *req.RepeatOf, RepeatNo: req.WorkOrderNo, RepeatCompletedAt: *req.CompletedAt,
-				})
+				}); err != nil {
+					return err
+				}
 			}
-			return err
+			return requestRecompute(ctx, q, gates)
 		})
 		if err != nil {
 			return fmt.Errorf("create work order: %w", err)
@@ -407,8 +409,20 @@ func (s *Server) decideDeduction(status string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		defer s.recompute(ctx, gates) // a confirmed or cancelled deduction changes the month's score
-		decided, err := s.q.DecideDeduction(ctx, db.DecideDeductionParams{ID: d.ID, Status: status, DecidedBy: me, DecisionNote: note})
+		// A confirmed or cancelled deduction changes the month's score: its
+		// recompute is requested in the same transaction (requestRecompute).
+		var decided db.Deduction
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			q := s.q.WithTx(tx)
+			var err error
+			if decided, err = q.DecideDeduction(ctx, db.DecideDeductionParams{ID: d.ID, Status: status, DecidedBy: me, DecisionNote: note}); err != nil {
+				return err
+			}
+			return requestRecompute(ctx, q, gates)
+		})
+		if err == nil {
+			s.recompute(ctx, gates)
+		}
 		if errors.Is(err, pgx.ErrNoRows) { // decided concurrently
 			if d, err = s.loadDeduction(r); err != nil {
 				return err

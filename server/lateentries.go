@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/api/serviceerror"
 
+	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -22,6 +25,9 @@ import (
 type monthGate struct {
 	month     string
 	recompute bool
+	// requestedAt identifies the month's recompute request (outbox, see
+	// requestRecompute), once written.
+	requestedAt time.Time
 }
 
 // gate checks the months of an entry's instants; the error is a 409.
@@ -44,17 +50,50 @@ func (s *Server) gate(ctx context.Context, instants ...time.Time) ([]monthGate, 
 	return gates, nil
 }
 
-// recompute asks each gated month's cycle to recompute its published
-// results after an entry was written. A failure is logged, not answered:
-// the entry is stored, and the next entry or HR's check will catch up.
-func (s *Server) recompute(ctx context.Context, gates []monthGate) {
-	for _, g := range gates {
+// requestRecompute writes the recompute requests of the gated months with
+// q, in the entry's own transaction where there is one: an outbox, so that
+// a crash before recompute signals the cycle leaves the request for the
+// reconciler (reconcile.go) instead of an entry its month never counts.
+func requestRecompute(ctx context.Context, q *db.Queries, gates []monthGate) error {
+	for i, g := range gates {
 		if !g.recompute {
 			continue
 		}
-		err := s.temporal.SignalWorkflow(ctx, workflows.AssessmentCycleWorkflowID(g.month), "", workflows.SignalRecompute, nil)
+		at, err := q.RequestRecompute(ctx, g.month)
 		if err != nil {
-			s.log.WarnContext(ctx, "cycle not told to recompute", "month", g.month, "error", err)
+			return fmt.Errorf("request recompute of %s: %w", g.month, err)
+		}
+		gates[i].requestedAt = at
+	}
+	return nil
+}
+
+// recompute asks each gated month's cycle to recompute its published
+// results after an entry was written, and clears the request. A failure is
+// logged, not answered: the entry is stored and its request stays, so the
+// reconciler signals the cycle later.
+func (s *Server) recompute(ctx context.Context, gates []monthGate) {
+	for _, g := range gates {
+		if g.recompute {
+			s.signalRecompute(ctx, g.month, g.requestedAt)
 		}
 	}
+}
+
+// signalRecompute signals month's cycle and deletes the request made at
+// requestedAt (zero: none was written). A cycle that has ended needs no
+// signal: its results are final.
+func (s *Server) signalRecompute(ctx context.Context, month string, requestedAt time.Time) bool {
+	err := s.temporal.SignalWorkflow(ctx, workflows.AssessmentCycleWorkflowID(month), "", workflows.SignalRecompute, nil)
+	var ended *serviceerror.NotFound
+	if err != nil && !errors.As(err, &ended) {
+		s.log.WarnContext(ctx, "cycle not told to recompute yet; the reconciler will", "month", month, "error", err)
+		return false
+	}
+	if !requestedAt.IsZero() {
+		if err := s.q.DoneRecompute(ctx, db.DoneRecomputeParams{Month: month, RequestedAt: requestedAt}); err != nil {
+			s.log.WarnContext(ctx, "recompute request not cleared; it will be signalled again", "month", month, "error", err)
+		}
+	}
+	return true
 }

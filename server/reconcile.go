@@ -23,7 +23,9 @@ import (
 // the outbox entry (written once, in one statement), and the workflow cannot
 // come first because the personal data must be stored before anything
 // refers to it. Work orders and deductions are one transaction each, and
-// an appeal is opened by one update of its cycle, so they need no repair.
+// an appeal is opened by one update of its cycle, so they need no repair;
+// what follows them, a published month's recompute (R4.0), is requested in
+// their transaction and signalled here if the server's own signal was lost.
 
 // reconcileBatch bounds one pass; the next pass takes the rest.
 const reconcileBatch = 100
@@ -49,7 +51,8 @@ func (s *Server) Reconcile(ctx context.Context) error {
 }
 
 // ReconcileOnce starts the workflows of intake rows older than grace that
-// their workflow has not written, and reports how many it started.
+// their workflow has not written, signals the cycles of recompute requests
+// older than grace, and reports how many of these it did.
 func (s *Server) ReconcileOnce(ctx context.Context, grace time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -82,6 +85,16 @@ func (s *Server) ReconcileOnce(ctx context.Context, grace time.Duration) (int, e
 			return n, err
 		}
 		n++
+	}
+	// Late entries whose month's cycle was not signalled (lateentries.go).
+	requests, err := s.q.ListRecomputeRequests(ctx, db.ListRecomputeRequestsParams{OlderThan: before, RowLimit: reconcileBatch})
+	if err != nil {
+		return n, err
+	}
+	for _, req := range requests {
+		if s.signalRecompute(ctx, req.Month, req.RequestedAt) {
+			n++
+		}
 	}
 	return n, nil
 }

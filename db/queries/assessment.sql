@@ -320,3 +320,21 @@ SELECT employee_id, month, score
 FROM assessments
 WHERE month LIKE @year::text || '-%' AND status = 'final'
 ORDER BY employee_id, month;
+
+-- name: RequestRecompute :one
+-- An entry of a published month asks for its recompute (outbox, see
+-- migration 00007); the answer identifies this request for DoneRecompute.
+INSERT INTO recompute_requests (month) VALUES (@month)
+ON CONFLICT (month) DO UPDATE SET requested_at = clock_timestamp()
+RETURNING requested_at;
+
+-- name: DoneRecompute :exec
+-- The cycle was signalled for the request made at requested_at; a later
+-- request of the same month stays for its own signal.
+DELETE FROM recompute_requests WHERE month = @month AND requested_at = @requested_at;
+
+-- name: ListRecomputeRequests :many
+SELECT month, requested_at FROM recompute_requests
+WHERE requested_at < @older_than::timestamptz
+ORDER BY requested_at
+LIMIT @row_limit;
