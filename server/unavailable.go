@@ -39,7 +39,8 @@ func dependencyError(err error) *apiError {
 		return unavailable("postgres", "not reachable or not answering")
 	case temporalDown(err):
 		return unavailable("temporal", "not reachable, overloaded, or no worker answered in time")
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Past the deadline, or the client went away (then nobody reads this).
 		return &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable",
 			Message: "the request took longer than its deadline; retry after a few seconds", retryAfter: retryAfter}
 	}
