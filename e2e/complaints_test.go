@@ -193,7 +193,7 @@ func TestR3_ComplaintAccessAndBadInput(t *testing.T) {
 		{"hr creates", "hr1", "POST", "/api/v1/complaints", complaintBody("C-301"), 403, ""},
 		{"agent extends", "agent1", "POST", "/api/v1/complaints/C-300/extend", map[string]any{"clock": "contact", "due_at": "2030-01-01T00:00:00Z", "reason": "r"}, 403, ""},
 		{"unknown complaint", "officer1", "GET", "/api/v1/complaints/NOPE", nil, 404, ""},
-		{"unknown complaint command", "officer1", "POST", "/api/v1/complaints/NOPE/extend", map[string]any{"clock": "contact", "due_at": "2030-01-01T00:00:00Z", "reason": "r"}, 404, ""},
+		{"unknown complaint command", "officer1", "POST", "/api/v1/complaints/NOPE/extend", map[string]any{"clock": "contact", "due_at": time.Now().AddDate(0, 1, 0).Format(time.RFC3339), "reason": "r"}, 404, ""},
 		{"plan before contact", "agent1", "POST", "/api/v1/complaints/C-300/plan", map[string]any{"plan": "p"}, 409, ""},
 		{"empty note", "agent1", "POST", "/api/v1/complaints/C-300/contact", map[string]any{"note": " "}, 400, "note"},
 		{"unknown field", "agent1", "POST", "/api/v1/complaints/C-300/contact", map[string]any{"note": "n", "mood": "ok"}, 400, "mood"},
