@@ -81,6 +81,19 @@ func TestRunRestartKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc.Close()
+	// The Temporal store is in WAL mode (issue 9: the pragma used to be
+	// ignored): SQLite's header bytes 18-19 (file format write/read
+	// versions) are 2 in WAL mode, 1 with a rollback journal.
+	header := make([]byte, 20)
+	if f, err := os.Open(filepath.Join(dataDir, "temporal.db")); err != nil {
+		t.Fatal(err)
+	} else {
+		_, err = io.ReadFull(f, header)
+		f.Close()
+		if err != nil || header[18] != 2 || header[19] != 2 {
+			t.Errorf("temporal.db is not in WAL mode: header bytes 18-19 = %d %d (%v)", header[18], header[19], err)
+		}
+	}
 	stop()
 
 	stop = start()
