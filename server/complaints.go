@@ -182,11 +182,8 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		// workflow (if a failure kept it from starting) belongs to the creator.
 		intake = *existing
 	}
-	if err := s.startComplaint(r.Context(), intake, assignee); err != nil {
-		return err
-	}
-	st, err := s.complaintState(r.Context(), req.ComplaintNo)
-	if err != nil {
+	var st workflows.ComplaintState
+	if err := s.startComplaint(r.Context(), intake, assignee, &st); err != nil {
 		return err
 	}
 	status := http.StatusOK
@@ -201,7 +198,11 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 // running: the second half of a create, shared by createComplaint and the
 // reconciler (reconcile.go), which completes creates interrupted between
 // the two halves. assignee is the assignee's placement.
-func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow, assignee db.GetUserPlacementRow) error {
+//
+// With out, it starts the workflow and asks for its state in one round
+// trip (Update-With-Start of UpdateCreated): the answer is the state after
+// the workflow's first task, with the read model written.
+func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow, assignee db.GetUserPlacementRow, out *workflows.ComplaintState) error {
 	overrides, err := s.q.CalendarOverrides(ctx)
 	if err != nil {
 		return err
@@ -211,13 +212,34 @@ func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow,
 		ManagerID: escalationManager(assignee), HeadID: assignee.HeadID, ReceivedAt: c.ReceivedAt,
 		CreatedBy: c.CreatedBy, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
 	}
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID:                       workflows.ComplaintWorkflowID(c.ComplaintNo),
 		TaskQueue:                s.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A closed complaint is never started again under the same number.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.ComplaintWorkflowType, in)
+	}
+	if out != nil {
+		h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: s.temporal.NewWithStartWorkflowOperation(opts, workflows.ComplaintWorkflowType, in),
+			UpdateOptions: client.UpdateWorkflowOptions{
+				WorkflowID: opts.ID, UpdateName: workflows.UpdateCreated, WaitForStage: client.WorkflowUpdateStageCompleted,
+			},
+		})
+		if err == nil {
+			err = h.Get(ctx, out)
+		}
+		var closed *serviceerror.WorkflowExecutionAlreadyStarted
+		switch {
+		case errors.As(err, &closed): // closed since: answer with what it was
+			*out, err = s.complaintState(ctx, c.ComplaintNo)
+			return err
+		case err != nil:
+			return fmt.Errorf("start complaint workflow: %w", err)
+		}
+		return s.finishState(ctx, out)
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.ComplaintWorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start complaint workflow: %w", err)

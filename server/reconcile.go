@@ -67,7 +67,7 @@ func (s *Server) ReconcileOnce(ctx context.Context, grace time.Duration) (int, e
 		if err != nil {
 			return n, err
 		}
-		if err := s.startComplaint(ctx, db.GetComplaintIntakeRow(c), assignee); err != nil {
+		if err := s.startComplaint(ctx, db.GetComplaintIntakeRow(c), assignee, nil); err != nil {
 			return n, err
 		}
 		n++

@@ -70,6 +70,8 @@ type complaint struct {
 	ftf         bool
 	// changed wakes the main loop to re-plan its timer.
 	changed bool
+	// flushing counts read-model writes in flight (see created).
+	flushing int
 	// pending is what the next sync writes to the read model.
 	pending ComplaintSync
 	notices notifier // the workflow ends only after its notices are out
@@ -317,6 +319,8 @@ func (c *complaint) flush(ctx workflow.Context) {
 	sync := c.pending
 	c.pending = ComplaintSync{}
 	sync.State = c.state(workflow.Now(ctx))
+	c.flushing++
+	defer func() { c.flushing-- }()
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: syncGiveUp,
@@ -461,12 +465,23 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 		update{UpdateExtend, c.extend, c.validateExtend},
 		update{UpdateReopen, c.reopen, c.validateReopen},
 		update{UpdateSurvey, c.survey, c.validateSurvey},
+		update{UpdateCreated, c.created, nil},
 	)
 }
 
 // done finishes a command: write the read model, answer with the new state.
 func (c *complaint) done(ctx workflow.Context) (ComplaintState, error) {
 	c.flush(ctx)
+	return c.state(workflow.Now(ctx)), nil
+}
+
+// created answers the create (UpdateCreated) once everything so far is in
+// the read model, so the new complaint is in every list when the client
+// hears of it. It changes nothing: no validator is needed.
+func (c *complaint) created(ctx workflow.Context) (ComplaintState, error) {
+	if err := workflow.Await(ctx, func() bool { return !c.unwritten() && c.flushing == 0 }); err != nil {
+		return ComplaintState{}, err
+	}
 	return c.state(workflow.Now(ctx)), nil
 }
 

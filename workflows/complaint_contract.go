@@ -29,7 +29,13 @@ const (
 	UpdateExtend   = "extend"
 	UpdateReopen   = "reopen"
 	UpdateSurvey   = "survey"
-	QueryState     = "state"
+	// UpdateCreated answers with the state once the complaint's read model
+	// has been written: the create sends it with the start
+	// (Update-With-Start), so one round trip starts the workflow and returns
+	// what its first task made of it. A retried create sends it to the
+	// running workflow and gets the state as it is now.
+	UpdateCreated = "created"
+	QueryState    = "state"
 )
 
 // ComplaintStatus is the complaint's status of api.md.

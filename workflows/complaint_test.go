@@ -536,3 +536,31 @@ func TestR3_ReopenAfterEscalation(t *testing.T) {
 		keys[n.Key] = true
 	}
 }
+
+// R3: the create's answer (UpdateCreated, sent with the start) comes once
+// the first task's changes are in the read model: for a receipt 30 hours
+// back, the contact clock has already escalated and its escalation and
+// deduction are written when the answer arrives.
+func TestR3_CreatedAnswersAfterTheReadModelIsWritten(t *testing.T) {
+	received := monday
+	h := newHarness(t, received)
+	h.env.SetStartTime(received.Add(30 * time.Hour))
+	h.ok(0, UpdateCreated, nil, func(st ComplaintState) {
+		if len(st.Escalations) != 1 || st.Escalations[0].Clock != ClockContact || !clockOf(st, ClockContact).Breached {
+			t.Errorf("created: escalations %+v, contact %+v", st.Escalations, clockOf(st, ClockContact))
+		}
+		h.rec.mu.Lock()
+		defer h.rec.mu.Unlock()
+		if len(h.rec.escalations) != 1 || len(h.rec.deductions) != 1 {
+			t.Errorf("answered before the read model had the escalation (%d) and deduction (%d)", len(h.rec.escalations), len(h.rec.deductions))
+		}
+	})
+	h.ok(time.Minute, UpdateCreated, nil, func(st ComplaintState) {
+		if len(st.Events) == 0 || st.Status != StatusOpen {
+			t.Errorf("a second created (a retried create): %+v", st)
+		}
+	})
+	h.cancelAt(time.Hour)
+	h.env.ExecuteWorkflow(ComplaintWorkflowType, h.in)
+	h.checked()
+}
