@@ -56,6 +56,12 @@ func (a *Activities) syncComplaint(ctx context.Context, in workflows.ComplaintSy
 		if err != nil {
 			return fmt.Errorf("update complaint state: %w", err)
 		}
+		if n > 0 {
+			// A reassignment moves the complaint's escalations to its new team.
+			if err := q.FollowComplaintTeam(ctx, no); err != nil {
+				return fmt.Errorf("escalations follow the team: %w", err)
+			}
+		}
 		if n == 0 {
 			// Either already at this seq or later (fine), or no intake row:
 			// the server inserts it before starting the workflow, so that

@@ -674,3 +674,27 @@ func TestComplaintEventsAppendOnly_R7(t *testing.T) {
 		}
 	}
 }
+
+// A reassignment to another team moves the complaint's escalations with it,
+// so the new team's manager finds them in their list (R3, R7).
+func TestEscalationsFollowAReassignment_R3(t *testing.T) {
+	a, pool := setup(t)
+	ctx := context.Background()
+	intake(t, a, "C-1", "agent1", "team-a", t0)
+	s := breachedSync("C-1")
+	if err := a.SyncComplaint(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM escalations WHERE complaint_no = 'C-1' AND team_id = 'team-a'`); n != 1 {
+		t.Fatalf("escalations of team-a = %d, want 1", n)
+	}
+	s.State.AssigneeID, s.State.TeamID = "agent2", "team-b"
+	s.State.Events = append(s.State.Events, ev(5, "reassigned", t0.Add(25*time.Hour), map[string]any{"from": "agent1", "to": "agent2"}))
+	s.Events, s.Escalations, s.Deduction = s.State.Events[4:], nil, nil
+	if err := a.SyncComplaint(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM escalations WHERE complaint_no = 'C-1' AND team_id = 'team-b'`); n != 1 {
+		t.Errorf("escalations of team-b after the reassignment = %d, want 1", n)
+	}
+}

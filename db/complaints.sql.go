@@ -22,12 +22,24 @@ type AckEscalationParams struct {
 	ID             string
 }
 
+type AckEscalationRow struct {
+	ID             string
+	ComplaintNo    string
+	Clock          string
+	Level          int32
+	EscalatedAt    time.Time
+	EscalatedTo    []string
+	AcknowledgedAt *time.Time
+	AcknowledgedBy *string
+	AckNote        *string
+}
+
 // R3: acknowledges an open escalation. No row (pgx.ErrNoRows) when it does
 // not exist or is already acknowledged: the first acknowledgement is never
 // changed; GetEscalation shows it.
-func (q *Queries) AckEscalation(ctx context.Context, arg AckEscalationParams) (Escalation, error) {
+func (q *Queries) AckEscalation(ctx context.Context, arg AckEscalationParams) (AckEscalationRow, error) {
 	row := q.db.QueryRow(ctx, ackEscalation, arg.AcknowledgedBy, arg.AckNote, arg.ID)
-	var i Escalation
+	var i AckEscalationRow
 	err := row.Scan(
 		&i.ID,
 		&i.ComplaintNo,
@@ -73,6 +85,19 @@ func (q *Queries) CountSurveys(ctx context.Context, complaintNo string) (int64, 
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const followComplaintTeam = `-- name: FollowComplaintTeam :exec
+UPDATE escalations e SET team_id = c.team_id
+FROM complaints c
+WHERE c.complaint_no = $1 AND e.complaint_no = c.complaint_no AND e.team_id <> c.team_id
+`
+
+// After a reassignment, a complaint's escalations follow it to its new
+// team (the manager's list, ListEscalations).
+func (q *Queries) FollowComplaintTeam(ctx context.Context, complaintNo string) error {
+	_, err := q.db.Exec(ctx, followComplaintTeam, complaintNo)
+	return err
 }
 
 const getComplaintIntake = `-- name: GetComplaintIntake :one
@@ -379,8 +404,9 @@ func (q *Queries) InsertDeductionProposal(ctx context.Context, arg InsertDeducti
 }
 
 const insertEscalation = `-- name: InsertEscalation :execrows
-INSERT INTO escalations (id, complaint_no, clock, level, escalated_at, escalated_to)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO escalations (id, complaint_no, clock, level, escalated_at, escalated_to, team_id)
+SELECT $1, $2, $3, $4, $5, $6::text[], c.team_id
+FROM complaints c WHERE c.complaint_no = $2
 ON CONFLICT DO NOTHING
 `
 
@@ -395,6 +421,8 @@ type InsertEscalationParams struct {
 
 // R3: exactly once per (complaint, clock, level); a repeat changes nothing
 // (in particular never an acknowledgement).
+// The team is the complaint's current one (its row is written first in
+// the same transaction), whatever the order syncs arrive in.
 func (q *Queries) InsertEscalation(ctx context.Context, arg InsertEscalationParams) (int64, error) {
 	result, err := q.db.Exec(ctx, insertEscalation,
 		arg.ID,
@@ -458,15 +486,27 @@ SELECT id, complaint_no, clock, level, escalated_at, escalated_to, acknowledged_
 FROM escalations WHERE complaint_no = $1 ORDER BY escalated_at, id
 `
 
-func (q *Queries) ListComplaintEscalations(ctx context.Context, complaintNo string) ([]Escalation, error) {
+type ListComplaintEscalationsRow struct {
+	ID             string
+	ComplaintNo    string
+	Clock          string
+	Level          int32
+	EscalatedAt    time.Time
+	EscalatedTo    []string
+	AcknowledgedAt *time.Time
+	AcknowledgedBy *string
+	AckNote        *string
+}
+
+func (q *Queries) ListComplaintEscalations(ctx context.Context, complaintNo string) ([]ListComplaintEscalationsRow, error) {
 	rows, err := q.db.Query(ctx, listComplaintEscalations, complaintNo)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Escalation{}
+	items := []ListComplaintEscalationsRow{}
 	for rows.Next() {
-		var i Escalation
+		var i ListComplaintEscalationsRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.ComplaintNo,
@@ -629,8 +669,8 @@ SELECT e.id, e.complaint_no, e.clock, e.level, e.escalated_at, e.escalated_to,
 FROM escalations e
 JOIN complaints c ON c.complaint_no = e.complaint_no
 WHERE (NOT $1::boolean OR e.acknowledged_at IS NULL)
-  AND ($2::text[] IS NULL OR c.team_id = ANY ($2::text[])
-       OR $3::text = ANY (e.escalated_to))
+  AND ($2::text[] IS NULL OR e.team_id = ANY ($2::text[])
+       OR e.escalated_to @> ARRAY[$3::text])
   AND ($4::timestamptz IS NULL
        OR (e.escalated_at, e.id) > ($4::timestamptz, coalesce($5::text, '')))
 ORDER BY e.escalated_at, e.id
@@ -663,6 +703,9 @@ type ListEscalationsRow struct {
 // GET /api/v1/escalations: oldest first. open_only = unacknowledged only.
 // A manager (team_ids not NULL) sees escalations of their teams' complaints
 // and those escalated to them (recipient). Keyset by (escalated_at, id).
+// The manager's set is found through indexes (escalations by team, the GIN
+// index of escalated_to; migration 00008) rather than by walking every
+// escalation and testing each.
 func (q *Queries) ListEscalations(ctx context.Context, arg ListEscalationsParams) ([]ListEscalationsRow, error) {
 	rows, err := q.db.Query(ctx, listEscalations,
 		arg.OpenOnly,

@@ -194,6 +194,7 @@ type Escalation struct {
 	AcknowledgedAt *time.Time
 	AcknowledgedBy *string
 	AckNote        *string
+	TeamID         string
 }
 
 type Payout struct {

@@ -15,6 +15,14 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
+	// The queries filter with optional parameters ("$1 IS NULL OR col =
+	// $1"). A generic plan, which PostgreSQL switches a cached prepared
+	// statement to after five runs, must serve every combination, so it
+	// cannot use the index one filter needs; a plan per execution folds the
+	// NULLs away and uses it. Planning costs well under a millisecond here.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)

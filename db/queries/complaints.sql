@@ -51,9 +51,19 @@ FROM complaint_events WHERE complaint_no = $1 ORDER BY seq;
 -- name: InsertEscalation :execrows
 -- R3: exactly once per (complaint, clock, level); a repeat changes nothing
 -- (in particular never an acknowledgement).
-INSERT INTO escalations (id, complaint_no, clock, level, escalated_at, escalated_to)
-VALUES ($1, $2, $3, $4, $5, $6)
+-- The team is the complaint's current one (its row is written first in
+-- the same transaction), whatever the order syncs arrive in.
+INSERT INTO escalations (id, complaint_no, clock, level, escalated_at, escalated_to, team_id)
+SELECT @id, @complaint_no, @clock, @level, @escalated_at, @escalated_to::text[], c.team_id
+FROM complaints c WHERE c.complaint_no = @complaint_no
 ON CONFLICT DO NOTHING;
+
+-- name: FollowComplaintTeam :exec
+-- After a reassignment, a complaint's escalations follow it to its new
+-- team (the manager's list, ListEscalations).
+UPDATE escalations e SET team_id = c.team_id
+FROM complaints c
+WHERE c.complaint_no = @complaint_no AND e.complaint_no = c.complaint_no AND e.team_id <> c.team_id;
 
 -- name: InsertDeductionProposal :execrows
 -- R3, R4.4: at most one proposal per complaint (UNIQUE source_complaint_no).
@@ -100,13 +110,16 @@ LIMIT @row_limit;
 -- GET /api/v1/escalations: oldest first. open_only = unacknowledged only.
 -- A manager (team_ids not NULL) sees escalations of their teams' complaints
 -- and those escalated to them (recipient). Keyset by (escalated_at, id).
+-- The manager's set is found through indexes (escalations by team, the GIN
+-- index of escalated_to; migration 00008) rather than by walking every
+-- escalation and testing each.
 SELECT e.id, e.complaint_no, e.clock, e.level, e.escalated_at, e.escalated_to,
        e.acknowledged_at, e.acknowledged_by, e.ack_note, c.team_id, c.assignee_id
 FROM escalations e
 JOIN complaints c ON c.complaint_no = e.complaint_no
 WHERE (NOT @open_only::boolean OR e.acknowledged_at IS NULL)
-  AND (sqlc.narg(team_ids)::text[] IS NULL OR c.team_id = ANY (sqlc.narg(team_ids)::text[])
-       OR sqlc.narg(recipient)::text = ANY (e.escalated_to))
+  AND (sqlc.narg(team_ids)::text[] IS NULL OR e.team_id = ANY (sqlc.narg(team_ids)::text[])
+       OR e.escalated_to @> ARRAY[sqlc.narg(recipient)::text])
   AND (sqlc.narg(after_escalated_at)::timestamptz IS NULL
        OR (e.escalated_at, e.id) > (sqlc.narg(after_escalated_at)::timestamptz, coalesce(sqlc.narg(after_id)::text, '')))
 ORDER BY e.escalated_at, e.id
