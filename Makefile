@@ -4,7 +4,7 @@ GOBIN := $(CURDIR)/bin
 WORKFLOWCHECK_VERSION := v0.6.0
 SQLC_VERSION := v1.31.1
 
-.PHONY: run test vet workflowcheck generate build clean-data fuzz
+.PHONY: run test vet workflowcheck generate build clean-data fuzz bench
 
 ## run: the whole service on embedded defaults (Ctrl-C stops it; data stays in .data/)
 run:
@@ -14,6 +14,11 @@ run:
 ## test: vet, the determinism check, and every test (unit, PostgreSQL, end to end)
 test: vet workflowcheck
 	go test -count=1 ./...
+
+## bench: the benchmark of issue 9 on a fresh stack it starts itself, e.g. `make bench BENCH_ARGS="-burst 2000"` (-h lists the sizes)
+bench:
+	go build -o $(GOBIN)/aftersales-dev ./cmd/dev
+	go run ./cmd/bench $(BENCH_ARGS)
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s) beyond its seeds, e.g. `make fuzz FUZZTIME=30s`
 FUZZTIME ?= 20s

@@ -64,7 +64,10 @@ func listCases() []listCase {
 	soon, never := time.Now().Add(time.Hour), time.Now().Add(-24*time.Hour)
 	yes := true
 	return []listCase{
-		{"complaints_all", func(q *db.Queries) error { _, err := q.ListComplaints(ctx, db.ListComplaintsParams{RowLimit: 51}); return err }},
+		{"complaints_all", func(q *db.Queries) error {
+			_, err := q.ListComplaints(ctx, db.ListComplaintsParams{RowLimit: 51})
+			return err
+		}},
 		{"complaints_team", func(q *db.Queries) error {
 			_, err := q.ListComplaints(ctx, db.ListComplaintsParams{TeamID: strp("team-a"), RowLimit: 51})
 			return err
