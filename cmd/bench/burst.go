@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	enums "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// burstResult is the lateness of level-1 contact escalations of N
+// complaints whose contact deadlines all fall at one instant T.
+type burstResult struct {
+	N             int          `json:"n"`
+	T             time.Time    `json:"t"`
+	Create        opStats      `json:"create"`
+	CreatedAfterT bool         `json:"created_after_t"` // creation overran T: lateness includes it
+	Rows          int          `json:"rows"`            // complaint rows of the burst (a failed POST may still have stored one)
+	Escalated     int          `json:"escalated"`
+	TimedOut      bool         `json:"timed_out"`
+	Lateness      lateness     `json:"lateness"`
+	PerSec        float64      `json:"escalations_per_second"` // escalated / (last escalated_at - T)
+	TaskTimeouts  taskTimeouts `json:"task_timeouts"`
+}
+
+// plannedInstant is when N things started at rate per second will all
+// exist: half as long again plus margin, so a slower phase still fits.
+func plannedInstant(n int, rate float64, margin time.Duration) time.Time {
+	if rate <= 0 {
+		rate = 10
+	}
+	need := time.Duration(float64(n) / rate * 1.5 * float64(time.Second))
+	return time.Now().Add(need + margin).Truncate(time.Second)
+}
+
+// measureBurst creates n complaints received 24 h before T over HTTP (so
+// their contact clocks all run out at T), then waits until each has its
+// level-1 contact escalation in the read model, or timeout after T.
+// rssAtOpen is called once all are created.
+func (b *bench) measureBurst(ctx context.Context, n int, rate float64, timeout time.Duration, rssAtOpen func()) (burstResult, error) {
+	r := burstResult{N: n, T: plannedInstant(n, rate, 30*time.Second)}
+	received := r.T.Add(-24 * time.Hour)
+	logf("burst: creating %d complaints due at T = %s (in %s)", n, r.T.Format(time.RFC3339), time.Until(r.T).Round(time.Second))
+	r.Create = runTimed(ctx, n, b.conc, func(ctx context.Context, i int) error {
+		return b.createHTTP(ctx, b.no("B", i), &received)
+	})
+	r.CreatedAfterT = time.Now().After(r.T)
+	if r.CreatedAfterT {
+		logf("burst: WARNING creation ended after T; the lateness includes creation time")
+	}
+	rssAtOpen()
+
+	prefix := "B-" + b.tag + "-%"
+	deadline := r.T.Add(timeout)
+	lastLog := time.Now()
+	for {
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM complaints WHERE complaint_no LIKE $1`, prefix).Scan(&r.Rows); err != nil {
+			return r, err
+		}
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM escalations
+			WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1`, prefix).Scan(&r.Escalated); err != nil {
+			return r, err
+		}
+		if time.Now().After(r.T) && r.Escalated >= r.Rows {
+			break
+		}
+		if time.Now().After(deadline) {
+			r.TimedOut = true
+			logf("burst: TIMEOUT %s after T with %d of %d escalated", timeout, r.Escalated, r.Rows)
+			break
+		}
+		if time.Since(lastLog) > 15*time.Second {
+			logf("burst: %d of %d escalated (T%+ds)", r.Escalated, r.Rows, int(time.Since(r.T).Seconds()))
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+
+	rows, err := b.pool.Query(ctx, `SELECT escalated_at FROM escalations
+		WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1`, prefix)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	var late []time.Duration
+	var last time.Time
+	for rows.Next() {
+		var at time.Time
+		if err := rows.Scan(&at); err != nil {
+			return r, err
+		}
+		late = append(late, at.Sub(r.T))
+		if at.After(last) {
+			last = at
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return r, err
+	}
+	r.Lateness = latenessOf(late)
+	if d := last.Sub(r.T).Seconds(); d > 0 {
+		r.PerSec = float64(len(late)) / d
+	}
+	return r, nil
+}
+
+// exactlyOnce counts, for the burst's complaints, those with exactly one
+// level-1 contact escalation row, exactly one deduction and exactly one
+// "escalated" (contact, level 1) event in their audit trail. The rows have
+// UNIQUE keys, so for them the failure to look for is a missing one; the
+// event trail is append-only by sequence number, so it also shows a clock
+// that fired twice.
+type exactlyOnce struct {
+	Complaints  int  `json:"complaints"`
+	Escalations int  `json:"with_one_level1_escalation"`
+	Deductions  int  `json:"with_one_deduction"`
+	Events      int  `json:"with_one_escalated_event"`
+	OK          bool `json:"ok"`
+}
+
+func (b *bench) checkExactlyOnce(ctx context.Context) (exactlyOnce, error) {
+	var e exactlyOnce
+	err := b.pool.QueryRow(ctx, `
+		SELECT count(*),
+		       count(*) FILTER (WHERE esc = 1),
+		       count(*) FILTER (WHERE ded = 1),
+		       count(*) FILTER (WHERE ev = 1)
+		FROM (SELECT
+		        (SELECT count(*) FROM escalations e
+		          WHERE e.complaint_no = c.complaint_no AND e.clock = 'contact' AND e.level = 1) AS esc,
+		        (SELECT count(*) FROM deductions d WHERE d.source_complaint_no = c.complaint_no) AS ded,
+		        (SELECT count(*) FROM complaint_events v
+		          WHERE v.complaint_no = c.complaint_no AND v.type = 'escalated'
+		            AND v.data->>'clock' = 'contact' AND v.data->>'level' = '1') AS ev
+		      FROM complaints c WHERE c.complaint_no LIKE $1) x`, "B-"+b.tag+"-%").
+		Scan(&e.Complaints, &e.Escalations, &e.Deductions, &e.Events)
+	e.OK = err == nil && e.Complaints > 0 &&
+		e.Escalations == e.Complaints && e.Deductions == e.Complaints && e.Events == e.Complaints
+	return e, err
+}
+
+// The floor: the same number of trivial workflows, on the same server, each
+// sleeping until one instant T2 and returning the time it woke. Their
+// lateness is what Temporal itself costs at this size; the burst is
+// compared with it.
+const floorQueue = "bench-floor"
+
+func floorWorkflow(ctx workflow.Context, at time.Time) (time.Time, error) {
+	if d := at.Sub(workflow.Now(ctx)); d > 0 {
+		if err := workflow.Sleep(ctx, d); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return workflow.Now(ctx), nil
+}
+
+type floorResult struct {
+	N            int          `json:"n"`
+	T            time.Time    `json:"t"`
+	Start        opStats      `json:"start"`
+	Errors       int          `json:"errors"` // workflows not started or whose result could not be read
+	Lateness     lateness     `json:"lateness"`
+	TaskTimeouts taskTimeouts `json:"task_timeouts"`
+}
+
+func (b *bench) floorID(i int) string { return fmt.Sprintf("bench-floor-%s-%05d", b.tag, i) }
+
+// measureFloor runs n floor workflows on a worker in this process and
+// waits for all of them.
+func (b *bench) measureFloor(ctx context.Context, n int, rate float64) (floorResult, error) {
+	w := worker.New(b.tc, floorQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(floorWorkflow, workflow.RegisterOptions{Name: "BenchFloor"})
+	if err := w.Start(); err != nil {
+		return floorResult{}, err
+	}
+	defer w.Stop()
+
+	r := floorResult{N: n, T: plannedInstant(n, rate, 20*time.Second)}
+	logf("floor: starting %d workflows sleeping until T2 = %s (in %s)", n, r.T.Format(time.RFC3339), time.Until(r.T).Round(time.Second))
+	runs := make([]client.WorkflowRun, n)
+	r.Start = runTimed(ctx, n, b.conc, func(ctx context.Context, i int) error {
+		var err error
+		runs[i], err = b.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: b.floorID(i), TaskQueue: floorQueue,
+		}, "BenchFloor", r.T)
+		return err
+	})
+	if time.Now().After(r.T) {
+		logf("floor: WARNING starting ended after T2; the lateness includes start time")
+	}
+	b.awaitFloor(ctx, r.T)
+	late, woke := make([]time.Duration, n), make([]bool, n)
+	got := runTimed(ctx, n, b.conc, func(ctx context.Context, i int) error {
+		if runs[i] == nil {
+			return fmt.Errorf("not started")
+		}
+		var at time.Time
+		if err := runs[i].Get(ctx, &at); err != nil {
+			return err
+		}
+		late[i], woke[i] = at.Sub(r.T), true
+		return nil
+	})
+	r.Errors = got.Errors
+	var ok []time.Duration
+	for i := range late {
+		if woke[i] {
+			ok = append(ok, late[i])
+		}
+	}
+	r.Lateness = latenessOf(ok)
+	return r, ctx.Err()
+}
+
+// awaitFloor waits until no floor workflow of this run is running, asking
+// the server once a second. Reading every result while they fire (a long
+// poll per workflow) would load the server during the very seconds measured,
+// which the burst's lateness, read from PostgreSQL, does not.
+func (b *bench) awaitFloor(ctx context.Context, t2 time.Time) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(time.Until(t2)):
+	}
+	query := fmt.Sprintf("WorkflowId STARTS_WITH 'bench-floor-%s-' AND ExecutionStatus = 'Running'", b.tag)
+	for ctx.Err() == nil {
+		resp, err := b.tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			logf("floor: count running: %v (reading the results now)", err)
+			return
+		}
+		if resp.GetCount() == 0 {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// taskTimeouts counts WorkflowTaskTimedOut events in the histories of the
+// given workflows, read after the measurement. The Temporal log does not
+// show them, yet each is a task that waited out the 5 s sticky-queue
+// timeout and was queued again: the first sign of a server that thrashes.
+type taskTimeouts struct {
+	Workflows   int `json:"workflows"`
+	Timeouts    int `json:"workflow_task_timeouts"`
+	WithTimeout int `json:"workflows_with_a_timeout"`
+	Unread      int `json:"histories_not_read"`
+}
+
+func (b *bench) countTaskTimeouts(ctx context.Context, ids []string) taskTimeouts {
+	counts := make([]int, len(ids))
+	read := runTimed(ctx, len(ids), b.conc, func(ctx context.Context, i int) error {
+		it := b.tc.GetWorkflowHistory(ctx, ids[i], "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				return err
+			}
+			if e.GetEventType() == enums.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT {
+				counts[i]++
+			}
+		}
+		return nil
+	})
+	t := taskTimeouts{Workflows: len(ids), Unread: read.Errors}
+	for _, c := range counts {
+		t.Timeouts += c
+		if c > 0 {
+			t.WithTimeout++
+		}
+	}
+	return t
+}
+
+func logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
+}
