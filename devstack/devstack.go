@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,6 +33,11 @@ import (
 	"github.com/acme/aftersales/worker"
 	"github.com/acme/aftersales/workflows"
 )
+
+// StickyTimeout is the worker's sticky timeout under make run: one worker
+// holds every workflow, so a burst's tasks wait for it rather than time
+// out after the SDK's 5 s and queue again (see worker.Options).
+const StickyTimeout = time.Minute
 
 // Dev-only settings, on top of config.Config.
 type devConfig struct {
@@ -158,7 +164,8 @@ func Run(ctx context.Context, out io.Writer) error {
 	// One process: the worker's metrics join the HTTP server's /metrics.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log})
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
+		StickyTimeout: StickyTimeout})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,11 +34,32 @@ type Deps struct {
 	// WebhookURL receives warnings and escalations; empty: they are logged.
 	WebhookURL string
 	Logger     *slog.Logger
+	// StickyTimeout is how long a workflow's next task waits for the
+	// worker that holds it in its cache before any worker may take it;
+	// zero means the SDK's 5 s (see Options).
+	StickyTimeout time.Duration
+}
+
+// Options are the worker's throughput settings, the service's worker and
+// the benchmark's raw-timer floor alike (issue 9, README "Performance"):
+//   - 8 workflow-task pollers instead of 2: a burst of fired clocks is
+//     drained by more concurrent long polls (1,000 due at one instant:
+//     55 -> 72 escalations/s on 2 cores);
+//   - the sticky timeout: with one worker (make run), a task that waits
+//     longer than 5 s on that worker's sticky queue (a burst's backlog)
+//     timed out and went back to the shared queue after a further wait,
+//     so make run gives it 60 s; several workers in production keep the
+//     SDK's 5 s, so a dead worker's workflows move on quickly.
+func Options(stickyTimeout time.Duration) sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers: 8,
+		StickyScheduleToStartTimeout:     stickyTimeout,
+	}
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, taskQueue, Options(d.StickyTimeout))
 	for name, fn := range map[string]any{
 		workflows.ComplaintWorkflowType:           workflows.Complaint,
 		workflows.AssessmentCycleWorkflowType:     workflows.AssessmentCycle,

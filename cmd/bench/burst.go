@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+
+	aftersalesworker "github.com/acme/aftersales/worker"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -177,7 +179,9 @@ func (b *bench) floorID(i int) string { return fmt.Sprintf("bench-floor-%s-%05d"
 // measureFloor runs n floor workflows on a worker in this process and
 // waits for all of them.
 func (b *bench) measureFloor(ctx context.Context, n int, rate float64) (floorResult, error) {
-	w := worker.New(b.tc, floorQueue, worker.Options{})
+	// The service's own worker settings, so the floor is the same path
+	// minus the service's work.
+	w := worker.New(b.tc, floorQueue, aftersalesworker.Options(b.stickyTimeout))
 	w.RegisterWorkflowWithOptions(floorWorkflow, workflow.RegisterOptions{Name: "BenchFloor"})
 	if err := w.Start(); err != nil {
 		return floorResult{}, err

@@ -26,12 +26,14 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/devstack"
 	"github.com/acme/aftersales/workflows"
 )
 
 type options struct {
 	creates, commands, burst, concurrency int
 	burstTimeout                          time.Duration
+	stickyTimeout                         time.Duration // the service worker's, for the floor's
 
 	devBinary string
 	keep      bool
@@ -52,6 +54,7 @@ func parseFlags() options {
 	flag.IntVar(&o.burst, "burst", 500, "complaints due at one instant (the issue's sizes: 2000, 10000); 0 skips the burst and its floor")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent requests while creating and commanding")
 	flag.DurationVar(&o.burstTimeout, "burst-timeout", 15*time.Minute, "how long after the burst's instant to wait for every escalation")
+	flag.DurationVar(&o.stickyTimeout, "sticky-timeout", devstack.StickyTimeout, "the service worker's sticky timeout (make run's by default), which the floor's worker uses too")
 	flag.StringVar(&o.devBinary, "dev-binary", "bin/aftersales-dev", "the dev launcher (what make run builds) to start")
 	flag.BoolVar(&o.keep, "keep", false, "keep the fresh stack's data directory")
 	flag.StringVar(&o.jsonPath, "json", "", "write the result as JSON here (default bench-result.json in the run's directory)")
@@ -179,7 +182,7 @@ func connect(ctx context.Context, o options, st *stack) (*bench, func(), error) 
 		return nil, nil, fmt.Errorf("connect to Temporal at %s: %w", st.temporal, err)
 	}
 	b := &bench{
-		st: st, tc: tc, pool: pool, queue: o.taskQueue, conc: o.concurrency, location: o.timeZone,
+		st: st, tc: tc, pool: pool, queue: o.taskQueue, conc: o.concurrency, location: o.timeZone, stickyTimeout: o.stickyTimeout,
 		hc: &http.Client{
 			Timeout:   30 * time.Second, // the server answers within its 10 s deadline
 			Transport: &http.Transport{MaxIdleConnsPerHost: 2 * o.concurrency},

@@ -30,6 +30,8 @@ type bench struct {
 
 	calendar []calendar.Override // what the server passes to each complaint it starts
 	location string
+
+	stickyTimeout time.Duration // the service worker's (worker.Options), for the floor's worker
 }
 
 // The demo organisation of `make run`: agent1 in team-a under manager1,
