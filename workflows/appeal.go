@@ -210,11 +210,8 @@ func (a *appeal) validateDecide(ctx workflow.Context, in DecideAppealInput) erro
 	if err := a.fourEyes(in.Actor); err != nil {
 		return err
 	}
-	if err := required("reason", in.Reason); err != nil {
-		return err
-	}
 	// Long, as the HTTP layer's bound on a decision's reason: never stricter than it.
-	if err := rejectBadFields(fieldProblem{"reason", input.Text(in.Reason, input.Long)}); err != nil {
+	if err := rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Long)}); err != nil {
 		return err
 	}
 	switch in.Outcome {

@@ -207,11 +207,8 @@ func (c *cycle) validateOpenAppeal(ctx workflow.Context, in OpenAppealInput) err
 	if _, dup := c.appeals[AppealID(in.AssessmentID)]; dup {
 		return conflict("result %s already has an appeal", in.AssessmentID)
 	}
-	if err := required("reason", in.Reason); err != nil {
-		return err
-	}
 	// Long, as the HTTP layer's bound on an appeal's reason: never stricter than it.
-	return rejectBadFields(fieldProblem{"reason", input.Text(in.Reason, input.Long)})
+	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Long)})
 }
 
 // openAppeal starts the appeal as a child workflow: the cycle then knows,

@@ -301,10 +301,7 @@ func (w *reward) validateReject(ctx workflow.Context, in RewardDecisionInput) er
 	if err := w.mayDecide(in.Actor, in.ActorRoles); err != nil {
 		return err
 	}
-	if err := required("comment", in.Comment); err != nil {
-		return err
-	}
-	return rejectBadFields(fieldProblem{"comment", input.Text(in.Comment, input.Long)})
+	return rejectBadFields(fieldProblem{"comment", requiredText(in.Comment, input.Long)})
 }
 
 func (w *reward) stop(status RewardStatus) {
@@ -396,10 +393,7 @@ func (w *reward) validateWithdraw(ctx workflow.Context, in WithdrawInput) error 
 	if w.ended() {
 		return conflict("the reward is already %s", w.st.Status)
 	}
-	if err := required("reason", in.Reason); err != nil {
-		return err
-	}
-	return rejectBadFields(fieldProblem{"reason", input.Text(in.Reason, input.Note)})
+	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Note)})
 }
 
 func (w *reward) withdraw(ctx workflow.Context, in WithdrawInput) (RewardState, error) {
