@@ -476,7 +476,10 @@ func (q *Queries) ListRewards(ctx context.Context, arg ListRewardsParams) ([]Lis
 }
 
 const listUnstartedRewards = `-- name: ListUnstartedRewards :many
-SELECT nomination_no FROM rewards
+SELECT nomination_no, request_hash, nominee_id, nominator_id, kind, amount_fen, reason,
+       coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
+       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at
+FROM rewards
 WHERE last_seq IS NULL AND created_at < $1::timestamptz
 ORDER BY created_at
 LIMIT $2
@@ -487,21 +490,67 @@ type ListUnstartedRewardsParams struct {
 	RowLimit  int32
 }
 
+type ListUnstartedRewardsRow struct {
+	NominationNo   string
+	RequestHash    []byte
+	NomineeID      string
+	NominatorID    string
+	Kind           string
+	AmountFen      int64
+	Reason         string
+	AssessmentID   string
+	CreatedAt      time.Time
+	Status         string
+	Step           *string
+	StepRole       string
+	Awaiting       []string
+	Excluded       []string
+	DueAt          *time.Time
+	StepSince      *time.Time
+	Round          int32
+	NeedsCommittee bool
+	Approvals      []byte
+	LastSeq        pgtype.Int4
+	UpdatedAt      time.Time
+}
+
 // Like ListUnstartedComplaints: nominations whose workflow has never
 // written the read model.
-func (q *Queries) ListUnstartedRewards(ctx context.Context, arg ListUnstartedRewardsParams) ([]string, error) {
+func (q *Queries) ListUnstartedRewards(ctx context.Context, arg ListUnstartedRewardsParams) ([]ListUnstartedRewardsRow, error) {
 	rows, err := q.db.Query(ctx, listUnstartedRewards, arg.OlderThan, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []string{}
+	items := []ListUnstartedRewardsRow{}
 	for rows.Next() {
-		var nomination_no string
-		if err := rows.Scan(&nomination_no); err != nil {
+		var i ListUnstartedRewardsRow
+		if err := rows.Scan(
+			&i.NominationNo,
+			&i.RequestHash,
+			&i.NomineeID,
+			&i.NominatorID,
+			&i.Kind,
+			&i.AmountFen,
+			&i.Reason,
+			&i.AssessmentID,
+			&i.CreatedAt,
+			&i.Status,
+			&i.Step,
+			&i.StepRole,
+			&i.Awaiting,
+			&i.Excluded,
+			&i.DueAt,
+			&i.StepSince,
+			&i.Round,
+			&i.NeedsCommittee,
+			&i.Approvals,
+			&i.LastSeq,
+			&i.UpdatedAt,
+		); err != nil {
 			return nil, err
 		}
-		items = append(items, nomination_no)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -53,38 +53,52 @@ func (s *Server) Reconcile(ctx context.Context) error {
 // ReconcileOnce starts the workflows of intake rows older than grace that
 // their workflow has not written, signals the cycles of recompute requests
 // older than grace, and reports how many of these it did.
+//
+// A row that fails for a reason of its own (say, its assignee was removed)
+// is logged and skipped, so it never holds up the rows behind it; a
+// dependency that is down ends the pass, and the next one tries again.
 func (s *Server) ReconcileOnce(ctx context.Context, grace time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	before := time.Now().Add(-grace)
+	n := 0
+	// done counts a repaired row, or decides whether a failed one ends the pass.
+	done := func(what, id string, err error) error {
+		switch {
+		case err == nil:
+			n++
+		case isUnavailable(err) || ctx.Err() != nil:
+			return err
+		default:
+			s.log.ErrorContext(ctx, "reconcile: "+what+" not repaired; skipped", "id", id, "error", err)
+		}
+		return nil
+	}
 	complaints, err := s.q.ListUnstartedComplaints(ctx, db.ListUnstartedComplaintsParams{OlderThan: before, RowLimit: reconcileBatch})
 	if err != nil {
-		return 0, err
+		return n, err
 	}
-	n := 0
 	for _, c := range complaints {
 		assignee, err := s.q.GetUserPlacement(ctx, c.AssigneeID)
-		if err != nil {
+		if err == nil {
+			err = s.startComplaint(ctx, db.GetComplaintIntakeRow(c), assignee, nil)
+		}
+		if err := done("complaint", c.ComplaintNo, err); err != nil {
 			return n, err
 		}
-		if err := s.startComplaint(ctx, db.GetComplaintIntakeRow(c), assignee, nil); err != nil {
-			return n, err
-		}
-		n++
 	}
 	rewards, err := s.q.ListUnstartedRewards(ctx, db.ListUnstartedRewardsParams{OlderThan: before, RowLimit: reconcileBatch})
 	if err != nil {
 		return n, err
 	}
-	for _, no := range rewards {
-		r, err := s.q.GetReward(ctx, no)
-		if err != nil {
+	for _, r := range rewards {
+		nominee, err := s.q.GetUserPlacement(ctx, r.NomineeID)
+		if err == nil {
+			err = s.startReward(ctx, db.GetRewardRow(r), nominee)
+		}
+		if err := done("reward", r.NominationNo, err); err != nil {
 			return n, err
 		}
-		if err := s.startReward(ctx, r); err != nil {
-			return n, err
-		}
-		n++
 	}
 	// Late entries whose month's cycle was not signalled (lateentries.go).
 	requests, err := s.q.ListRecomputeRequests(ctx, db.ListRecomputeRequestsParams{OlderThan: before, RowLimit: reconcileBatch})

@@ -173,7 +173,8 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, status, st)
 		return nil
 	}
-	if err := s.startReward(ctx, *existing); err != nil {
+	// The same nominee as stored: the body's hash covers nominee_id.
+	if err := s.startReward(ctx, *existing, nominee); err != nil {
 		return err
 	}
 	st, err := s.rewardState(ctx, req.NominationNo)
@@ -188,12 +189,8 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 // running: the second half of a create, shared by createReward and the
 // reconciler (reconcile.go). What was stored is what starts: the
 // nominator and the instant of the nomination; step 1 goes to the
-// nominee's department head as of now.
-func (s *Server) startReward(ctx context.Context, existing db.GetRewardRow) error {
-	nominee, err := s.q.GetUserPlacement(ctx, existing.NomineeID)
-	if err != nil {
-		return err
-	}
+// nominee's department head as of now (nominee is their placement).
+func (s *Server) startReward(ctx context.Context, existing db.GetRewardRow, nominee db.GetUserPlacementRow) error {
 	overrides, err := s.q.CalendarOverrides(ctx)
 	if err != nil {
 		return err

@@ -111,7 +111,10 @@ WHERE status IN ('pending', 'approved') AND due_at IS NOT NULL AND due_at < now(
 -- name: ListUnstartedRewards :many
 -- Like ListUnstartedComplaints: nominations whose workflow has never
 -- written the read model.
-SELECT nomination_no FROM rewards
+SELECT nomination_no, request_hash, nominee_id, nominator_id, kind, amount_fen, reason,
+       coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
+       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at
+FROM rewards
 WHERE last_seq IS NULL AND created_at < @older_than::timestamptz
 ORDER BY created_at
 LIMIT @row_limit;
