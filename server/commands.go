@@ -74,7 +74,11 @@ func (s *Server) sendUpdate(r *http.Request, workflowID, update string, arg, out
 		if key == "" {
 			retry = "send commands with an " + idempotencyKeyHeader + " header to retry them safely"
 		}
-		return unavailable("temporal", fmt.Sprintf("the %s command took longer than %s: %s; %s", update, s.timeout, how, retry))
+		what := fmt.Sprintf("the %s command got no answer within %s", update, s.timeout)
+		if ctx.Err() == nil {
+			what = fmt.Sprintf("the %s command could not reach Temporal", update)
+		}
+		return unavailable("temporal", what+": "+how+"; "+retry)
 	default:
 		return fmt.Errorf("%s %s: %w", update, workflowID, err)
 	}
