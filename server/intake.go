@@ -82,23 +82,37 @@ func subjectFromBody[T any](s *Server, field string, subject func(*T) string) fu
 // placeEmployee looks up the subject of an entry: an active user with a
 // team and, when role is set, that role.
 func (s *Server) placeEmployee(ctx context.Context, errs fieldErrors, field, id string, role auth.Role, why string) db.GetUserPlacementRow {
-	if p := input.ID(id); p != "" {
-		errs.add(field, p)
-		return db.GetUserPlacementRow{}
-	}
-	u, err := s.q.GetUserPlacement(ctx, id)
+	u, ok := s.lookupUser(ctx, errs, field, id)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active):
-		errs.add(field, "no such active user")
-	case err != nil:
-		errs.down()
-		s.log.WarnContext(ctx, "look up "+field, "error", err)
+	case !ok:
 	case role != "" && !(auth.Principal{Roles: roles(u.Roles)}).Has(role):
 		errs.add(field, fmt.Sprintf("must be an %s (%s)", role, why))
 	case u.TeamID == "":
 		errs.add(field, "the user has no team ("+why+")")
 	}
 	return u
+}
+
+// lookupUser finds the user a body names in field, reporting into errs a
+// malformed id, an unknown or inactive user, or PostgreSQL down (503). It
+// answers with what it found (an inactive user's row too) and whether the
+// user may be named.
+func (s *Server) lookupUser(ctx context.Context, errs fieldErrors, field, id string) (db.GetUserPlacementRow, bool) {
+	if p := input.ID(id); p != "" {
+		errs.add(field, p)
+		return db.GetUserPlacementRow{}, false
+	}
+	u, err := s.q.GetUserPlacement(ctx, id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active):
+		errs.add(field, "no such active user")
+		return u, false
+	case err != nil:
+		errs.down()
+		s.log.WarnContext(ctx, "look up "+field, "error", err)
+		return u, false
+	}
+	return u, true
 }
 
 // instantField checks a required past instant: not in the future, at most a year old.

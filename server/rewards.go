@@ -92,7 +92,7 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 		errs.add("nomination_no", "the csi-star- prefix is reserved for the monthly assessment's nominations")
 	}
 	req.NomineeID = strings.TrimSpace(req.NomineeID)
-	nominee := s.placeNominee(ctx, errs, req.NomineeID)
+	nominee, _ := s.lookupUser(ctx, errs, "nominee_id", req.NomineeID)
 	if req.NomineeID != "" && req.NomineeID == me.UserID {
 		errs.add("nominee_id", "must not be yourself (R5.3: nobody approves or nominates a reward to themselves)")
 	}
@@ -213,23 +213,6 @@ func (s *Server) startReward(ctx context.Context, existing db.GetRewardRow, nomi
 		return fmt.Errorf("start reward workflow: %w", err)
 	}
 	return nil
-}
-
-// placeNominee looks up a nominee: an active user.
-func (s *Server) placeNominee(ctx context.Context, errs fieldErrors, id string) db.GetUserPlacementRow {
-	if p := input.ID(id); p != "" {
-		errs.add("nominee_id", p)
-		return db.GetUserPlacementRow{}
-	}
-	u, err := s.q.GetUserPlacement(ctx, id)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active):
-		errs.add("nominee_id", "no such active user")
-	case err != nil:
-		errs.down()
-		s.log.WarnContext(ctx, "look up nominee", "error", err)
-	}
-	return u
 }
 
 func rewardEnded(st workflows.RewardStatus) bool {
