@@ -11,11 +11,7 @@ import (
 // (X-State-Source: read-model) instead of a 503, and a command answers 503
 // with Retry-After within the request deadline, saying it was not accepted.
 func TestNoWorkerReadsFromTheReadModelAndCommandsAre503(t *testing.T) {
-	pool := pgtest.New(t)
-	tc := newTemporal(t)
-	queue := "e2e-" + t.Name()
-	w := startWorker(t, tc, queue, pool)
-	_, s := newFaultServer(t, pool, tc, queue, seedDemo(t, pool))
+	s, w, _ := faultStack(t, pgtest.New(t))
 	s.must(s.call("agent1", "POST", "/api/v1/complaints", complaintBody("NW-1")), 201, "create")
 	s.must(s.call("agent1", "POST", "/api/v1/complaints/NW-1/contact", map[string]any{"note": "called"}), 200, "contact")
 	w.Stop() // no worker polls from here on

@@ -108,6 +108,19 @@ func newFaultServer(t *testing.T, pool *pgxpool.Pool, tc client.Client, queue st
 	return srv, &stack{t: t, url: hs.URL, tokens: tokens, pool: pool, temporal: tc}
 }
 
+// faultStack runs the real worker and server on pool, against a fresh
+// in-process Temporal, for the demo users; the worker may be stopped and
+// started again (startWorker on s.temporal and queue).
+func faultStack(t *testing.T, pool *pgxpool.Pool) (s *stack, w *stoppableWorker, queue string) {
+	t.Helper()
+	tokens := seedDemo(t, pool)
+	tc := newTemporal(t)
+	queue = "e2e-" + t.Name()
+	w = startWorker(t, tc, queue, pool)
+	_, s = newFaultServer(t, pool, tc, queue, tokens)
+	return s, w, queue
+}
+
 // seedDemo seeds the demo organisation and returns user id -> token.
 func seedDemo(t *testing.T, pool *pgxpool.Pool) map[string]string {
 	t.Helper()

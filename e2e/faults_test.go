@@ -185,11 +185,8 @@ func TestFaultCrashBetweenIntakeAndStart(t *testing.T) {
 // it fires; a new worker on the same task queue fires it late, exactly once.
 func TestFaultWorkerKilledBetweenArmingAndFiring(t *testing.T) {
 	pool := pgtest.New(t)
-	tokens := seedDemo(t, pool)
-	tc := newTemporal(t)
-	queue := "e2e-" + t.Name()
-	w1 := startWorker(t, tc, queue, pool)
-	_, s := newFaultServer(t, pool, tc, queue, tokens)
+	s, w1, queue := faultStack(t, pool)
+	tc := s.temporal
 
 	due := time.Now().Add(4 * time.Second)
 	r := s.call("agent1", "POST", "/api/v1/complaints", backdatedBody("K-1", due.Add(-24*time.Hour)))
@@ -299,11 +296,7 @@ func TestFaultWorkerKilledBetweenArmingAndFiring(t *testing.T) {
 func TestFaultPostgresStoppedAndRestarted(t *testing.T) {
 	oc := startOwnCluster(t)
 	pool := oc.pool("aftersales")
-	tokens := seedDemo(t, pool)
-	tc := newTemporal(t)
-	queue := "e2e-" + t.Name()
-	startWorker(t, tc, queue, pool)
-	_, s := newFaultServer(t, pool, tc, queue, tokens)
+	s, _, _ := faultStack(t, pool)
 
 	// One complaint for commands (its clocks are far off), k whose contact
 	// clock runs out a few seconds after PostgreSQL stops.
@@ -556,11 +549,7 @@ func stable(body map[string]any) map[string]any {
 func TestFaultPostgresFrozen(t *testing.T) {
 	oc := startOwnCluster(t)
 	pool := oc.pool("aftersales")
-	tokens := seedDemo(t, pool)
-	tc := newTemporal(t)
-	queue := "e2e-" + t.Name()
-	startWorker(t, tc, queue, pool)
-	_, s := newFaultServer(t, pool, tc, queue, tokens)
+	s, _, _ := faultStack(t, pool)
 	if r := s.call("agent1", "POST", "/api/v1/complaints", complaintBody("FZ-CMD")); r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.raw)
 	}

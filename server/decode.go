@@ -76,7 +76,7 @@ func decodeError(err error) error {
 	// encoding/json reports unknown fields only as text: `json: unknown field "x"`.
 	if _, after, ok := strings.Cut(err.Error(), "unknown field "); ok {
 		fieldName = strings.Trim(after, `"`)
-		if input.ID(strings.ReplaceAll(fieldName, "_", "-")) != "" {
+		if input.ID(fieldName) != "" {
 			// An odd name (empty, control characters): don't echo it as a key.
 			return badRequest(map[string]string{"body": "unknown field"})
 		}

@@ -26,7 +26,7 @@ func checkQuery(next http.Handler) http.Handler {
 		errs := fieldErrors{}
 		for name, values := range r.URL.Query() {
 			field := name
-			if input.ID(strings.ReplaceAll(name, "_", "-")) != "" {
+			if input.ID(name) != "" {
 				field = "query" // the name itself is odd: don't echo it
 			}
 			for _, v := range values {
