@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -33,11 +32,6 @@ import (
 	"github.com/acme/aftersales/worker"
 	"github.com/acme/aftersales/workflows"
 )
-
-// StickyTimeout is the worker's sticky timeout under make run: one worker
-// holds every workflow, so a burst's tasks wait for it rather than time
-// out after the SDK's 5 s and queue again (see worker.Options).
-const StickyTimeout = time.Minute
 
 // Dev-only settings, on top of config.Config.
 type devConfig struct {
@@ -165,7 +159,7 @@ func Run(ctx context.Context, out io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
-		StickyTimeout: StickyTimeout})
+		StickyTimeout: worker.OneWorkerStickyTimeout})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -40,6 +40,11 @@ type Deps struct {
 	StickyTimeout time.Duration
 }
 
+// OneWorkerStickyTimeout is the sticky timeout where one worker holds every
+// workflow (make run): a burst's tasks wait for it rather than time out
+// after the SDK's 5 s and queue again (see Options).
+const OneWorkerStickyTimeout = time.Minute
+
 // Options are the worker's throughput settings, the service's worker and
 // the benchmark's raw-timer floor alike (issue 9, README "Performance"):
 //   - 8 workflow-task pollers instead of 2: a burst of fired clocks is

@@ -26,7 +26,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/acme/aftersales/db"
-	"github.com/acme/aftersales/devstack"
+	aftersalesworker "github.com/acme/aftersales/worker"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -54,7 +54,7 @@ func parseFlags() options {
 	flag.IntVar(&o.burst, "burst", 500, "complaints due at one instant (the issue's sizes: 2000, 10000); 0 skips the burst and its floor")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent requests while creating and commanding")
 	flag.DurationVar(&o.burstTimeout, "burst-timeout", 15*time.Minute, "how long after the burst's instant to wait for every escalation")
-	flag.DurationVar(&o.stickyTimeout, "sticky-timeout", devstack.StickyTimeout, "the service worker's sticky timeout (make run's by default), which the floor's worker uses too")
+	flag.DurationVar(&o.stickyTimeout, "sticky-timeout", aftersalesworker.OneWorkerStickyTimeout, "the service worker's sticky timeout (make run's by default), which the floor's worker uses too")
 	flag.StringVar(&o.devBinary, "dev-binary", "bin/aftersales-dev", "the dev launcher (what make run builds) to start")
 	flag.BoolVar(&o.keep, "keep", false, "keep the fresh stack's data directory")
 	flag.StringVar(&o.jsonPath, "json", "", "write the result as JSON here (default bench-result.json in the run's directory)")
