@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,14 @@ type Config struct {
 	// RequestTimeout (REQUEST_TIMEOUT, a Go duration, default 10s) bounds
 	// every /api request; past it the answer is 503 (server.Options).
 	RequestTimeout time.Duration
+	// StickyTimeout (WORKER_STICKY_TIMEOUT, a Go duration) is how long a
+	// workflow's next task waits for the worker holding it in cache before
+	// any worker may take it; unset: the SDK's 5 s (make run: 1 min). See
+	// worker.Options.
+	StickyTimeout time.Duration
+	// CacheSize (WORKER_CACHE_SIZE) is how many workflows a worker keeps in
+	// memory between tasks; unset: DefaultCacheSize. See worker.Options.
+	CacheSize int
 	// Temporal holds the SDK client options. They are read by the SDK's own
 	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 	// TEMPORAL_TLS_*, TEMPORAL_PROFILE ...), so the names are the ones every
@@ -47,6 +56,11 @@ const (
 	// DefaultMetricsAddr is where the standalone worker serves /metrics (the
 	// HTTP server serves its own at HTTP_ADDR/metrics).
 	DefaultMetricsAddr = "127.0.0.1:9464"
+	// DefaultCacheSize bounds the worker's workflow cache: about 25 KB per
+	// cached complaint, so a worker stays near 250 MB however many cases
+	// are open (issue 9; README "Sizing"). A workflow not in cache is
+	// replayed from its history on its next task (a few ms for a complaint).
+	DefaultCacheSize = 5000
 )
 
 // FromEnv reads Config from the process environment.
@@ -93,6 +107,17 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if v := get("REQUEST_TIMEOUT", ""); v != "" {
 		if c.RequestTimeout, err = time.ParseDuration(v); err != nil || c.RequestTimeout < time.Second {
 			errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT: want a duration of at least 1s like 10s, got %q", v))
+		}
+	}
+	if v := get("WORKER_STICKY_TIMEOUT", ""); v != "" {
+		if c.StickyTimeout, err = time.ParseDuration(v); err != nil || c.StickyTimeout < time.Second {
+			errs = append(errs, fmt.Errorf("WORKER_STICKY_TIMEOUT: want a duration of at least 1s like 5s, got %q", v))
+		}
+	}
+	c.CacheSize = DefaultCacheSize
+	if v := get("WORKER_CACHE_SIZE", ""); v != "" {
+		if c.CacheSize, err = strconv.Atoi(v); err != nil || c.CacheSize < 1 {
+			errs = append(errs, fmt.Errorf("WORKER_CACHE_SIZE: want a positive number of workflows like 5000, got %q", v))
 		}
 	}
 	if c.WebhookURL != "" {

@@ -120,13 +120,14 @@ func Run(ctx context.Context, out io.Writer) error {
 	if os.Getenv("TEMPORAL_ADDRESS") == "" {
 		log.Info("starting embedded Temporal server", "db", filepath.Join(dev.dataDir, "temporal.db"))
 		t, err := StartTemporal(TemporalOptions{
-			DBFile:           filepath.Join(dev.dataDir, "temporal.db"),
-			LogFile:          filepath.Join(dev.dataDir, "temporal.log"),
-			IP:               "127.0.0.1",
-			Port:             dev.temporalPort,
-			UIPort:           dev.uiPort,
-			Namespace:        opts.Namespace,
-			SearchAttributes: workflows.SearchAttributes,
+			DBFile:            filepath.Join(dev.dataDir, "temporal.db"),
+			LogFile:           filepath.Join(dev.dataDir, "temporal.log"),
+			IP:                "127.0.0.1",
+			Port:              dev.temporalPort,
+			UIPort:            dev.uiPort,
+			Namespace:         opts.Namespace,
+			SearchAttributes:  workflows.SearchAttributes,
+			DynamicConfigFile: os.Getenv("TEMPORAL_DYNAMIC_CONFIG"),
 		})
 		if err != nil {
 			return err
@@ -158,8 +159,12 @@ func Run(ctx context.Context, out io.Writer) error {
 	// One process: the worker's metrics join the HTTP server's /metrics.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sticky := cfg.StickyTimeout
+	if sticky == 0 {
+		sticky = worker.OneWorkerStickyTimeout
+	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
-		StickyTimeout: worker.OneWorkerStickyTimeout})
+		StickyTimeout: sticky, CacheSize: cfg.CacheSize})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -38,6 +38,11 @@ type TemporalOptions struct {
 	// SearchAttributes are registered on the namespace when it is created;
 	// later additions are registered through the operator API (worker package).
 	SearchAttributes map[string]enumspb.IndexedValueType
+	// DynamicConfigFile (TEMPORAL_DYNAMIC_CONFIG) is an optional YAML file
+	// in Temporal's dynamic-config format, read every 10 s; its keys win
+	// over the built-in settings below (to try a server lever without a
+	// rebuild, as the issue 9 experiments did).
+	DynamicConfigFile string
 }
 
 // Temporal is a running embedded Temporal server and its Web UI.
@@ -142,6 +147,16 @@ func StartTemporal(o TemporalOptions) (*Temporal, error) {
 	if err != nil {
 		return nil, err
 	}
+	var dynamic dynamicconfig.Client = devDynamicConfig
+	if o.DynamicConfigFile != "" {
+		file, err := dynamicconfig.NewFileBasedClient(&dynamicconfig.FileBasedClientConfig{
+			Filepath: o.DynamicConfigFile, PollInterval: 10 * time.Second,
+		}, logger, make(chan any))
+		if err != nil {
+			return nil, fmt.Errorf("TEMPORAL_DYNAMIC_CONFIG: %w", err)
+		}
+		dynamic = layered{file, devDynamicConfig}
+	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -149,15 +164,7 @@ func StartTemporal(o TemporalOptions) (*Temporal, error) {
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			// Let the Web UI and `temporal workflow list` query freely.
-			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-			// One partition per task queue: a single-process server gains
-			// nothing from four, and with four a burst's tasks sat on
-			// partitions no poller was waiting on (tens of seconds late).
-			dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
-			dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
-		}),
+		temporal.WithDynamicConfigClient(dynamic),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("temporal: new server: %w", err)
@@ -185,6 +192,30 @@ func StartTemporal(o TemporalOptions) (*Temporal, error) {
 		go func() { t.uiErr <- t.ui.Start() }()
 	}
 	return t, nil
+}
+
+// devDynamicConfig is the embedded server's tuning (issue 9, README
+// "Performance").
+var devDynamicConfig = dynamicconfig.StaticClient{
+	// Let the Web UI and `temporal workflow list` query freely.
+	dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+	// One partition per task queue: a single-process server gains
+	// nothing from four, and with four a burst's tasks sat on
+	// partitions no poller was waiting on (tens of seconds late).
+	dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+	dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+}
+
+// layered answers each key from the first client that has it.
+type layered []dynamicconfig.Client
+
+func (l layered) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedValue {
+	for _, c := range l {
+		if v := c.GetValue(key); len(v) > 0 {
+			return v
+		}
+	}
+	return nil
 }
 
 // UIErr reports the Web UI's failure to serve (nil channel when disabled).

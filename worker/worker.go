@@ -38,12 +38,18 @@ type Deps struct {
 	// worker that holds it in its cache before any worker may take it;
 	// zero means the SDK's 5 s (see Options).
 	StickyTimeout time.Duration
+	// CacheSize bounds the workflows kept in memory between tasks (the
+	// SDK's cache is per process; zero keeps the SDK's 10,000).
+	CacheSize int
 }
 
 // OneWorkerStickyTimeout is the sticky timeout where one worker holds every
 // workflow (make run): a burst's tasks wait for it rather than time out
-// after the SDK's 5 s and queue again (see Options).
-const OneWorkerStickyTimeout = time.Minute
+// and queue again (see Options). It outlasts the drain of 10,000 deadlines
+// at one instant on 2 cores (about 2 minutes); the price is that after a
+// kill -9 of make run a task already queued for the dead worker waits up
+// to this long (a clean stop hands its tasks back at once).
+const OneWorkerStickyTimeout = 5 * time.Minute
 
 // Options are the worker's throughput settings, the service's worker and
 // the benchmark's raw-timer floor alike (issue 9, README "Performance"):
@@ -52,9 +58,11 @@ const OneWorkerStickyTimeout = time.Minute
 //     55 -> 72 escalations/s on 2 cores);
 //   - the sticky timeout: with one worker (make run), a task that waits
 //     longer than 5 s on that worker's sticky queue (a burst's backlog)
-//     timed out and went back to the shared queue after a further wait,
-//     so make run gives it 60 s; several workers in production keep the
-//     SDK's 5 s, so a dead worker's workflows move on quickly.
+//     timed out and went back to the shared queue after a further wait
+//     (10,000 at one instant: 5,812 timeouts with 60 s, none with 5 min),
+//     so make run gives it OneWorkerStickyTimeout; several workers in
+//     production keep the SDK's 5 s (WORKER_STICKY_TIMEOUT), so a dead
+//     worker's workflows move on quickly.
 func Options(stickyTimeout time.Duration) sdkworker.Options {
 	return sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers: 8,
@@ -64,6 +72,9 @@ func Options(stickyTimeout time.Duration) sdkworker.Options {
 
 // New returns a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
+	if d.CacheSize > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(d.CacheSize)
+	}
 	w := sdkworker.New(c, taskQueue, Options(d.StickyTimeout))
 	for name, fn := range map[string]any{
 		workflows.ComplaintWorkflowType:           workflows.Complaint,

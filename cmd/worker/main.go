@@ -41,7 +41,8 @@ func run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: env.Pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log})
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: env.Pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
+		StickyTimeout: cfg.StickyTimeout, CacheSize: cfg.CacheSize})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
