@@ -12,23 +12,43 @@ import (
 )
 
 // notifier delivers notices (warnings, reminders, escalations, outcomes)
-// through an activity in the background, retried with backoff for up to a
-// day; each notice carries its own idempotency key, the same on every retry.
-// A workflow waits for idle() before it ends.
+// in the background; each notice carries its own idempotency key, the same
+// on every attempt. A workflow waits for idle() before it ends.
+//
+// The first attempt is a local activity, inside the workflow task that
+// caused the notice (the fired clock's, with the read-model write): one
+// task per fired clock instead of two and no activity task, which is what
+// a midnight burst is made of (issue 9, README "Performance"). Only if
+// that attempt fails does the notice go to an activity retried with
+// backoff for up to a day. Versioned: runs started before it scheduled the
+// activity at once, and replay so.
 type notifier struct {
 	log      log.Logger
 	inflight int
 }
 
+// noticeInline is the local attempt's bound: a webhook slower than this
+// does not hold the workflow task; the retried activity takes over.
+const noticeInline = 5 * time.Second
+
 func (n *notifier) send(ctx workflow.Context, activityName, key string, notice any) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
-	})
 	n.inflight++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { n.inflight-- }()
+		if workflow.GetVersion(ctx, "notify-inline", workflow.DefaultVersion, 1) == 1 {
+			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+				ScheduleToCloseTimeout: noticeInline,
+				RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
+			})
+			if workflow.ExecuteLocalActivity(lctx, activityName, notice).Get(ctx, nil) == nil {
+				return
+			}
+		}
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout:    30 * time.Second,
+			ScheduleToCloseTimeout: 24 * time.Hour,
+			RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
+		})
 		if err := workflow.ExecuteActivity(actx, activityName, notice).Get(ctx, nil); err != nil {
 			n.log.Error("notice not delivered", "key", key, "error", err)
 		}

@@ -216,6 +216,11 @@ func (c *complaint) fireDue(ctx workflow.Context, now time.Time) {
 		c.addEvent(SystemActor, now, EventClosed, "reopen window ended", nil)
 		return
 	}
+	c.fireClocks(ctx, now)
+}
+
+// fireClocks performs the clock actions due at now (see fireDue).
+func (c *complaint) fireClocks(ctx workflow.Context, now time.Time) {
 	if c.status != StatusOpen && c.status != StatusReopened {
 		return
 	}
@@ -456,17 +461,32 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	return registerUpdates(ctx,
-		update{UpdateContact, c.contact, c.validateContact},
-		update{UpdatePlan, c.plan, c.validatePlan},
-		update{UpdateResolve, c.resolve, c.validateResolve},
-		update{UpdatePause, c.pause, c.validatePause},
-		update{UpdateResume, c.resume, c.validateResume},
-		update{UpdateReassign, c.reassign, c.validateReassign},
-		update{UpdateExtend, c.extend, c.validateExtend},
-		update{UpdateReopen, c.reopen, c.validateReopen},
-		update{UpdateSurvey, c.survey, c.validateSurvey},
+		update{UpdateContact, catchingUp(c, c.contact), c.validateContact},
+		update{UpdatePlan, catchingUp(c, c.plan), c.validatePlan},
+		update{UpdateResolve, catchingUp(c, c.resolve), c.validateResolve},
+		update{UpdatePause, catchingUp(c, c.pause), c.validatePause},
+		update{UpdateResume, catchingUp(c, c.resume), c.validateResume},
+		update{UpdateReassign, catchingUp(c, c.reassign), c.validateReassign},
+		update{UpdateExtend, catchingUp(c, c.extend), c.validateExtend},
+		update{UpdateReopen, catchingUp(c, c.reopen), c.validateReopen},
+		update{UpdateSurvey, catchingUp(c, c.survey), c.validateSurvey},
 		update{UpdateCreated, c.created, nil},
 	)
+}
+
+// catchingUp runs a command after the clock actions already due. A command
+// can reach the workflow in the same task as the timer of a deadline it
+// missed, or with the start of a back-dated complaint, and run before the
+// main loop has seen that clock: a contact 30 days late then met the
+// contact clock with no escalation and no deduction (R3). Versioned: runs
+// started before it apply the command as they did.
+func catchingUp[In any](c *complaint, command func(workflow.Context, In) (ComplaintState, error)) func(workflow.Context, In) (ComplaintState, error) {
+	return func(ctx workflow.Context, in In) (ComplaintState, error) {
+		if workflow.GetVersion(ctx, "clocks-before-command", workflow.DefaultVersion, 1) == 1 {
+			c.fireClocks(ctx, workflow.Now(ctx))
+		}
+		return command(ctx, in)
+	}
 }
 
 // done finishes a command: write the read model, answer with the new state.

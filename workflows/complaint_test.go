@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,10 @@ type recorder struct {
 	escalations   []Escalation
 	deductions    []DeductionProposal
 	surveys       []SurveyRecord
+	// inlineDown fails every local (inline) notification attempt, as a
+	// webhook that is down would.
+	inlineDown     bool
+	inlineAttempts int
 }
 
 func (r *recorder) sync(_ context.Context, s ComplaintSync) error {
@@ -43,9 +48,15 @@ func (r *recorder) sync(_ context.Context, s ComplaintSync) error {
 	return nil
 }
 
-func (r *recorder) notify(_ context.Context, n Notification) error {
+func (r *recorder) notify(ctx context.Context, n Notification) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if activity.GetInfo(ctx).IsLocalActivity {
+		r.inlineAttempts++
+		if r.inlineDown {
+			return errors.New("webhook down")
+		}
+	}
 	r.notifications = append(r.notifications, n)
 	return nil
 }
@@ -272,6 +283,42 @@ func TestR3_ContactMissedEscalatesTwiceExactlyOnce(t *testing.T) {
 	}
 	if len(h.rec.escalations) != 3 {
 		t.Errorf("escalation rows = %d, want 3 (contact 1 and 2, plan 1)", len(h.rec.escalations))
+	}
+}
+
+// R3: a notice is first tried inline (a local activity in the fired clock's
+// workflow task); when that fails, the retried activity delivers it, once.
+func TestR3_NoticeFallsBackToRetriedActivity(t *testing.T) {
+	for _, down := range []bool{false, true} {
+		h := newHarness(t, monday)
+		h.rec.inlineDown = down
+		h.resolveAt(24*time.Hour + 10*sec)
+		h.run()
+		if n := h.rec.count("escalation", ClockContact, 1); n != 1 {
+			t.Errorf("inline down %v: contact level-1 notices delivered %d times, want 1", down, n)
+		}
+		if h.rec.inlineAttempts == 0 {
+			t.Errorf("inline down %v: no inline attempt", down)
+		}
+	}
+}
+
+// R3: a command that reaches the workflow with its start (or with the timer
+// of a deadline it missed) runs after the clock actions already due: a
+// contact 30 days late still escalates the contact clock at both levels and
+// is the first miss that proposes the deduction.
+func TestR3_LateCommandAfterTheClocksItMissed(t *testing.T) {
+	h := newHarness(t, monday)
+	h.in.ReceivedAt = monday.Add(-30 * 24 * time.Hour)
+	h.ok(0, UpdateContact, ContactInput{Actor: "agent1", Note: "called at last"})
+	h.cancelAt(time.Minute)
+	h.env.ExecuteWorkflow(ComplaintWorkflowType, h.in)
+	h.checked()
+	if h.rec.count("escalation", ClockContact, 1) != 1 || h.rec.count("escalation", ClockContact, 2) != 1 {
+		t.Errorf("contact escalations = %+v, want level 1 and 2 once each", h.rec.escalations)
+	}
+	if len(h.rec.deductions) != 1 || !h.rec.deductions[0].OccurredAt.Equal(h.in.ReceivedAt.Add(24*time.Hour)) {
+		t.Errorf("deductions = %+v, want one at the contact miss", h.rec.deductions)
 	}
 }
 
