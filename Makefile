@@ -16,7 +16,7 @@ test: vet workflowcheck
 	go test -count=1 ./...
 
 ## bench: the benchmark of issue 9 on a fresh stack it starts itself, e.g. `make bench BENCH_ARGS="-burst 2000"` (-h lists the sizes)
-bench:
+bench: build
 	go build -o $(GOBIN)/aftersales-dev ./cmd/dev
 	go run ./cmd/bench $(BENCH_ARGS)
 

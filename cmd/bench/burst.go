@@ -251,17 +251,19 @@ func (b *bench) awaitFloor(ctx context.Context, t2 time.Time) {
 
 // taskTimeouts counts WorkflowTaskTimedOut events in the histories of the
 // given workflows, read after the measurement. The Temporal log does not
-// show them, yet each is a task that waited out the 5 s sticky-queue
-// timeout and was queued again: the first sign of a server that thrashes.
+// show them, yet each is a task that waited out the sticky-queue timeout
+// (schedule-to-start) or the worker's 10 s to complete it (start-to-close)
+// and was queued again: the first sign of a server that thrashes.
 type taskTimeouts struct {
-	Workflows   int `json:"workflows"`
-	Timeouts    int `json:"workflow_task_timeouts"`
-	WithTimeout int `json:"workflows_with_a_timeout"`
-	Unread      int `json:"histories_not_read"`
+	Workflows       int `json:"workflows"`
+	Timeouts        int `json:"workflow_task_timeouts"`
+	ScheduleToStart int `json:"schedule_to_start"`
+	WithTimeout     int `json:"workflows_with_a_timeout"`
+	Unread          int `json:"histories_not_read"`
 }
 
 func (b *bench) countTaskTimeouts(ctx context.Context, ids []string) taskTimeouts {
-	counts := make([]int, len(ids))
+	counts, toStart := make([]int, len(ids)), make([]int, len(ids))
 	read := runTimed(ctx, len(ids), b.conc, func(ctx context.Context, i int) error {
 		it := b.tc.GetWorkflowHistory(ctx, ids[i], "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
@@ -271,13 +273,17 @@ func (b *bench) countTaskTimeouts(ctx context.Context, ids []string) taskTimeout
 			}
 			if e.GetEventType() == enums.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT {
 				counts[i]++
+				if e.GetWorkflowTaskTimedOutEventAttributes().GetTimeoutType() == enums.TIMEOUT_TYPE_SCHEDULE_TO_START {
+					toStart[i]++
+				}
 			}
 		}
 		return nil
 	})
 	t := taskTimeouts{Workflows: len(ids), Unread: read.Errors}
-	for _, c := range counts {
+	for i, c := range counts {
 		t.Timeouts += c
+		t.ScheduleToStart += toStart[i]
 		if c > 0 {
 			t.WithTimeout++
 		}

@@ -33,6 +33,9 @@ import (
 type options struct {
 	creates, commands, burst, concurrency int
 	burstTimeout                          time.Duration
+	steady                                int
+	steadyWindow                          time.Duration
+	open                                  int
 	stickyTimeout                         time.Duration // the service worker's, for the floor's
 
 	devBinary string
@@ -53,6 +56,9 @@ func parseFlags() options {
 	flag.IntVar(&o.commands, "commands", 200, "contact commands each way, one per created complaint (at most -creates)")
 	flag.IntVar(&o.burst, "burst", 500, "complaints due at one instant (the issue's sizes: 2000, 10000); 0 skips the burst and its floor")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent requests while creating and commanding")
+	flag.IntVar(&o.steady, "steady", 0, "complaints due one after another over -steady-window (the issue's: 10000 over 1h); 0 skips it")
+	flag.DurationVar(&o.steadyWindow, "steady-window", time.Hour, "the window the -steady deadlines are spread over")
+	flag.IntVar(&o.open, "open", 500, "complaints opened on the production binaries (bin/server, bin/worker) to measure their RSS (the issue's: 10000); 0 skips it")
 	flag.DurationVar(&o.burstTimeout, "burst-timeout", 15*time.Minute, "how long after the burst's instant to wait for every escalation")
 	flag.DurationVar(&o.stickyTimeout, "sticky-timeout", aftersalesworker.OneWorkerStickyTimeout, "the service worker's sticky timeout (make run's by default), which the floor's worker uses too")
 	flag.StringVar(&o.devBinary, "dev-binary", "bin/aftersales-dev", "the dev launcher (what make run builds) to start")
@@ -101,7 +107,7 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	if st.cmd != nil {
+	if st.proc != nil {
 		defer func() {
 			logf("stopping the stack")
 			if serr := st.stop(); serr != nil {
@@ -123,7 +129,7 @@ func run(ctx context.Context, o options) (err error) {
 
 	r := &result{StartedAt: started, Machine: thisMachine(), Stack: st.api, RSS: map[string]rss{},
 		Sizes: sizes{Creates: o.creates, Commands: o.commands, Burst: o.burst, Concurrency: o.concurrency}}
-	if err := measureAll(ctx, o, b, r); err != nil {
+	if err := measureAll(ctx, o, b, r, dir); err != nil {
 		return err
 	}
 	if st.dataDir != "" {
@@ -199,7 +205,7 @@ func connect(ctx context.Context, o options, st *stack) (*bench, func(), error) 
 
 // measureAll runs the measurements in an order where none overlaps another:
 // create and command, the lifecycle's history, the floor, then the burst.
-func measureAll(ctx context.Context, o options, b *bench, r *result) error {
+func measureAll(ctx context.Context, o options, b *bench, r *result, dir string) error {
 	sample := func(name string) {
 		if b.st.pid == 0 {
 			return
@@ -225,10 +231,33 @@ func measureAll(ctx context.Context, o options, b *bench, r *result) error {
 	if r.History, err = b.measureHistory(ctx); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	if o.burst == 0 {
-		return ctx.Err()
+	if r.BreachedHistory, err = b.measureBreachedHistory(ctx); err != nil {
+		return fmt.Errorf("history of a breached complaint: %w", err)
 	}
+	if o.open > 0 {
+		if r.Production, err = b.measureProduction(ctx, o.open, dir); err != nil {
+			return fmt.Errorf("production: %w", err)
+		}
+	}
+	if o.burst > 0 {
+		if err := measureBurstAndFloor(ctx, o, b, r, sample); err != nil {
+			return err
+		}
+	}
+	if o.steady > 0 {
+		if r.Steady, err = b.measureSteady(ctx, o.steady, o.steadyWindow, r.Create.HTTP.PerSec, o.burstTimeout); err != nil {
+			return fmt.Errorf("steady: %w", err)
+		}
+		if r.Steady.TimedOut {
+			r.Failures = append(r.Failures, fmt.Sprintf("steady: only %d of %d escalated within %s of the last deadline", r.Steady.Escalated, r.Steady.Rows, o.burstTimeout))
+		}
+	}
+	return ctx.Err()
+}
 
+// measureBurstAndFloor measures the burst against its floor, then checks
+// the burst for task timeouts and exactly-once.
+func measureBurstAndFloor(ctx context.Context, o options, b *bench, r *result, sample func(string)) (err error) {
 	// The floor first, on a server not yet holding the burst's complaints:
 	// the stricter baseline.
 	if r.Floor, err = b.measureFloor(ctx, o.burst, r.Create.Raw.PerSec); err != nil {

@@ -252,6 +252,35 @@ func (b *bench) measureHistory(ctx context.Context) (historyCount, error) {
 			return historyCount{}, err
 		}
 	}
+	return b.countHistory(ctx, no)
+}
+
+// measureBreachedHistory creates a complaint received 30 days ago, so every
+// clock has missed both levels, waits for its six escalations in the read
+// model and counts its history's events.
+func (b *bench) measureBreachedHistory(ctx context.Context) (historyCount, error) {
+	no := b.no("X", 0)
+	received := time.Now().Add(-30 * 24 * time.Hour)
+	if err := b.createHTTP(ctx, no, &received); err != nil {
+		return historyCount{}, err
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		var n int
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM escalations WHERE complaint_no = $1`, no).Scan(&n); err != nil {
+			return historyCount{}, err
+		}
+		if n == 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return historyCount{}, fmt.Errorf("%s has %d escalations, want 6 (3 clocks x 2 levels)", no, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return b.countHistory(ctx, no)
+}
+
+func (b *bench) countHistory(ctx context.Context, no string) (historyCount, error) {
 	h := historyCount{ByType: map[string]int{}}
 	it := b.tc.GetWorkflowHistory(ctx, workflows.ComplaintWorkflowID(no), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {

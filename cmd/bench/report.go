@@ -23,10 +23,13 @@ type result struct {
 	Create          comparison     `json:"create"`
 	Command         comparison     `json:"command"`
 	History         historyCount   `json:"history_full_lifecycle"`
+	BreachedHistory historyCount   `json:"history_every_clock_breached"`
 	Floor           floorResult    `json:"floor"`
 	Burst           burstResult    `json:"burst"`
 	BurstVsFloorP99 float64        `json:"burst_p99_over_floor_p99"`
 	ExactlyOnce     exactlyOnce    `json:"exactly_once"`
+	Steady          steadyResult   `json:"steady"`
+	Production      prodResult     `json:"production"`
 	RSS             map[string]rss `json:"rss,omitempty"` // idle, burst_open, after_burst
 	Logs            *logCounts     `json:"logs,omitempty"`
 	Failures        []string       `json:"failures,omitempty"`
@@ -161,7 +164,20 @@ func printTable(out io.Writer, r *result) {
 		row("created (burst) / started (floor) /s", f1(b.Create.PerSec), f1(fl.Start.PerSec), "")
 		row("errors", fmt.Sprint(b.Create.Errors), fmt.Sprint(fl.Errors), "")
 		row("workflow-task timeouts", fmt.Sprint(b.TaskTimeouts.Timeouts), fmt.Sprint(fl.TaskTimeouts.Timeouts), "")
+		row("  of which schedule-to-start", fmt.Sprint(b.TaskTimeouts.ScheduleToStart), fmt.Sprint(fl.TaskTimeouts.ScheduleToStart), "")
 		row("workflows with a timeout", fmt.Sprint(b.TaskTimeouts.WithTimeout), fmt.Sprint(fl.TaskTimeouts.WithTimeout), "")
+	}
+	if s := r.Steady; s.N > 0 {
+		row("", "", "", "")
+		row(fmt.Sprintf("lateness, %d spread over %s", s.N, time.Duration(s.WindowSec*float64(time.Second))), "steady", "", "")
+		row("p50 / p99 / max s", fmt.Sprintf("%.2f / %.2f / %.2f", s.Lateness.P50Sec, s.Lateness.P99Sec, s.Lateness.MaxSec), "", "")
+		row("escalated / created", fmt.Sprintf("%d / %d", s.Escalated, s.Rows), "", "")
+	}
+	if p := r.Production; p.Open > 0 {
+		row("", "", "", "")
+		row("production binaries, RSS MB", "idle", fmt.Sprintf("%d open", p.Open), "")
+		row("bin/worker", f1(p.WorkerMB.Idle), f1(p.WorkerMB.Open), "")
+		row("bin/server", f1(p.ServerMB.Idle), f1(p.ServerMB.Open), "")
 	}
 	w.Flush()
 	fmt.Fprintln(out)
@@ -185,7 +201,8 @@ func printTable(out io.Writer, r *result) {
 		}
 		fmt.Fprintln(out)
 	}
-	fmt.Fprintf(out, "history       full lifecycle (create, contact, plan, pause, resume, resolve, survey): %d events\n", r.History.Events)
+	fmt.Fprintf(out, "history       full lifecycle (create, contact, plan, pause, resume, resolve, survey): %d events; every clock breached at both levels: %d events\n",
+		r.History.Events, r.BreachedHistory.Events)
 	if l := r.Logs; l != nil {
 		fmt.Fprintf(out, "logs          temporal.log: %d error lines, %d 'deadline exceeded', %d 'timed out'; stack: %d errors, %d warnings\n",
 			l.TemporalErrors, l.TemporalDeadline, l.TemporalTimeouts, l.StackErrors, l.StackWarnings)

@@ -8,16 +8,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"time"
 )
 
 // stack is the service under test: either a fresh `make run` stack this
-// process started (cmd != nil), or one already running (-url).
+// process started (proc != nil), or one already running (-url).
 type stack struct {
 	api      string            // http://host:port
 	temporal string            // host:port of the Temporal frontend
@@ -25,12 +23,10 @@ type stack struct {
 	tokens   map[string]string // user id -> bearer token
 
 	// Only for a stack we started.
-	cmd     *exec.Cmd
-	pid     int           // the dev process, for RSS (also -pid for a running stack)
-	dataDir string        // DATA_DIR of the dev process
-	logPath string        // its stdout and stderr
-	exited  chan struct{} // closed when the process has exited
-	waitErr error         // its exit status, once exited is closed
+	proc    *process
+	pid     int    // the dev process, for RSS (also -pid for a running stack)
+	dataDir string // DATA_DIR of the dev process
+	logPath string // its stdout and stderr
 }
 
 // startStack runs the dev binary on free ports with a fresh data directory
@@ -46,31 +42,19 @@ func startStack(ctx context.Context, bin, dir string) (*stack, error) {
 		dataDir:  filepath.Join(dir, "data"),
 		logPath:  filepath.Join(dir, "stack.log"),
 	}
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close() // the child holds its own descriptor
-	s.cmd = exec.Command(bin)
-	s.cmd.Env = append(os.Environ(),
+	s.proc, err = startProcess(bin, s.logPath,
 		"DATA_DIR="+s.dataDir,
 		"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(ports[0]),
 		"TEMPORAL_DEV_PORT="+strconv.Itoa(ports[1]),
 		"TEMPORAL_UI_PORT="+strconv.Itoa(ports[2]),
 		"LOG_LEVEL=warn",
 	)
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	// Its own process group: a Ctrl-C on the terminal reaches only the
-	// bench, which then stops the stack in order (see stop).
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+	if err != nil {
+		return nil, err
 	}
-	s.pid = s.cmd.Process.Pid
-	s.exited = make(chan struct{})
-	go func() { s.waitErr = s.cmd.Wait(); close(s.exited) }()
-
-	if err := waitReady(ctx, s.api, s.exited); err != nil {
+	s.pid = s.proc.cmd.Process.Pid
+	// The first start runs initdb and creates the Temporal schema.
+	if err := waitOK(ctx, s.api+"/readyz", s.proc.exited, 5*time.Minute); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("%w (log: %s)", err, s.logPath)
 	}
@@ -90,42 +74,39 @@ func startStack(ctx context.Context, bin, dir string) (*stack, error) {
 	return s, nil
 }
 
-// waitReady polls GET /readyz until 200, the process exits, or 5 minutes pass
-// (the first start runs initdb and creates the Temporal schema).
-func waitReady(ctx context.Context, api string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(5 * time.Minute)
-	for time.Now().Before(deadline) {
+// waitOK polls url until it answers 200, the process exits, or within passes.
+func waitOK(ctx context.Context, url string, exited <-chan struct{}, within time.Duration) error {
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
 		select {
 		case <-exited:
-			return errors.New("the stack exited before it was ready")
+			return errors.New("exited before it was ready")
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(300 * time.Millisecond):
 		}
-		resp, err := http.Get(api + "/readyz")
-		if err == nil {
+		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
 		}
 	}
-	return errors.New("the stack was not ready within 5 minutes")
+	return fmt.Errorf("%s did not answer 200 within %s", url, within)
 }
 
 // stop sends SIGINT (the dev process then stops every part in reverse
 // order, PostgreSQL included) and waits; SIGKILL after a minute.
 func (s *stack) stop() error {
-	if s.cmd == nil {
+	if s.proc == nil {
 		return nil
 	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
+	_ = s.proc.cmd.Process.Signal(os.Interrupt)
 	select {
-	case <-s.exited:
-		return s.waitErr
+	case <-s.proc.exited:
+		return s.proc.waitErr
 	case <-time.After(time.Minute):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
+		_ = s.proc.cmd.Process.Kill()
+		<-s.proc.exited
 		return errors.New("the stack did not stop within a minute of SIGINT: killed (its PostgreSQL may still run)")
 	}
 }
