@@ -39,7 +39,8 @@ type Config struct {
 	// worker.Options.
 	StickyTimeout time.Duration
 	// CacheSize (WORKER_CACHE_SIZE) is how many workflows a worker keeps in
-	// memory between tasks; unset: DefaultCacheSize. See worker.Options.
+	// memory between tasks; unset (0): worker.DefaultCacheSize (make run:
+	// worker.OneWorkerCacheSize).
 	CacheSize int
 	// Temporal holds the SDK client options. They are read by the SDK's own
 	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
@@ -56,11 +57,6 @@ const (
 	// DefaultMetricsAddr is where the standalone worker serves /metrics (the
 	// HTTP server serves its own at HTTP_ADDR/metrics).
 	DefaultMetricsAddr = "127.0.0.1:9464"
-	// DefaultCacheSize bounds the worker's workflow cache: about 25 KB per
-	// cached complaint, so a worker stays near 250 MB however many cases
-	// are open (issue 9; README "Sizing"). A workflow not in cache is
-	// replayed from its history on its next task (a few ms for a complaint).
-	DefaultCacheSize = 5000
 )
 
 // FromEnv reads Config from the process environment.
@@ -114,7 +110,6 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("WORKER_STICKY_TIMEOUT: want a duration of at least 1s like 5s, got %q", v))
 		}
 	}
-	c.CacheSize = DefaultCacheSize
 	if v := get("WORKER_CACHE_SIZE", ""); v != "" {
 		if c.CacheSize, err = strconv.Atoi(v); err != nil || c.CacheSize < 1 {
 			errs = append(errs, fmt.Errorf("WORKER_CACHE_SIZE: want a positive number of workflows like 5000, got %q", v))

@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.HTTPAddr != DefaultHTTPAddr || c.TaskQueue != DefaultTaskQueue || c.Location.String() != "Asia/Shanghai" ||
 		c.Temporal.Namespace != "default" || c.LogLevel != slog.LevelInfo || c.LogJSON ||
-		c.StickyTimeout != 0 || c.CacheSize != DefaultCacheSize {
+		c.StickyTimeout != 0 || c.CacheSize != 0 {
 		t.Fatalf("defaults = %+v", c)
 	}
 	if c.RequireDatabase() == nil {

@@ -159,12 +159,15 @@ func Run(ctx context.Context, out io.Writer) error {
 	// One process: the worker's metrics join the HTTP server's /metrics.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sticky := cfg.StickyTimeout
+	sticky, cache := cfg.StickyTimeout, cfg.CacheSize
 	if sticky == 0 {
 		sticky = worker.OneWorkerStickyTimeout
 	}
+	if cache == 0 {
+		cache = worker.OneWorkerCacheSize
+	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
-		StickyTimeout: sticky, CacheSize: cfg.CacheSize})
+		StickyTimeout: sticky, CacheSize: cache})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -39,7 +39,7 @@ type Deps struct {
 	// zero means the SDK's 5 s (see Options).
 	StickyTimeout time.Duration
 	// CacheSize bounds the workflows kept in memory between tasks (the
-	// SDK's cache is per process; zero keeps the SDK's 10,000).
+	// SDK's cache is per process); zero means DefaultCacheSize.
 	CacheSize int
 }
 
@@ -50,6 +50,16 @@ type Deps struct {
 // kill -9 of make run a task already queued for the dead worker waits up
 // to this long (a clean stop hands its tasks back at once).
 const OneWorkerStickyTimeout = 5 * time.Minute
+
+// DefaultCacheSize bounds a production worker's workflow cache, and so its
+// memory, however many cases are open: about 45 KB per cached complaint
+// (issue 9; README "Sizing"). A workflow not in the cache is replayed from
+// its history on its next task (a few milliseconds for a complaint).
+const DefaultCacheSize = 5000
+
+// OneWorkerCacheSize is make run's: one process holds every open case and
+// memory matters less there than a burst's replays (the SDK's default).
+const OneWorkerCacheSize = 10000
 
 // Options are the worker's throughput settings, the service's worker and
 // the benchmark's raw-timer floor alike (issue 9, README "Performance"):
@@ -72,9 +82,10 @@ func Options(stickyTimeout time.Duration) sdkworker.Options {
 
 // New returns a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
-	if d.CacheSize > 0 {
-		sdkworker.SetStickyWorkflowCacheSize(d.CacheSize)
+	if d.CacheSize == 0 {
+		d.CacheSize = DefaultCacheSize
 	}
+	sdkworker.SetStickyWorkflowCacheSize(d.CacheSize)
 	w := sdkworker.New(c, taskQueue, Options(d.StickyTimeout))
 	for name, fn := range map[string]any{
 		workflows.ComplaintWorkflowType:           workflows.Complaint,
