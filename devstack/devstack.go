@@ -9,13 +9,17 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only on PPROF_ADDR
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -38,10 +42,11 @@ type devConfig struct {
 	dataDir      string // DATA_DIR
 	temporalPort int    // TEMPORAL_DEV_PORT: the embedded frontend
 	uiPort       int    // TEMPORAL_UI_PORT: the embedded Web UI
+	pprofAddr    string // PPROF_ADDR: Go's profiler for the whole process, off when unset
 }
 
 func loadDevConfig() (devConfig, error) {
-	c := devConfig{dataDir: envOr("DATA_DIR", ".data")}
+	c := devConfig{dataDir: envOr("DATA_DIR", ".data"), pprofAddr: os.Getenv("PPROF_ADDR")}
 	var err1, err2 error
 	c.temporalPort, err1 = strconv.Atoi(envOr("TEMPORAL_DEV_PORT", "7233"))
 	c.uiPort, err2 = strconv.Atoi(envOr("TEMPORAL_UI_PORT", "8233"))
@@ -187,6 +192,23 @@ func Run(ctx context.Context, out io.Writer) error {
 	})
 
 	g, gctx := errgroup.WithContext(ctx)
+	if dev.pprofAddr != "" {
+		// The profile of issue 9 (where a burst's time goes: SQLite, the
+		// Temporal server, the service). Development only: its own
+		// listener, never the API's.
+		pl, err := net.Listen("tcp", dev.pprofAddr)
+		if err != nil {
+			return fmt.Errorf("PPROF_ADDR: %w", err)
+		}
+		ps := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 5 * time.Second}
+		g.Go(func() error { <-gctx.Done(); return ps.Close() })
+		g.Go(func() error {
+			if err := ps.Serve(pl); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error { return server.Serve(gctx, l, srv, log) })
 	g.Go(func() error { return srv.Reconcile(gctx) })
 	err = g.Wait()

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	enums "go.temporal.io/api/enums/v1"
@@ -56,16 +60,16 @@ func (b *bench) measureBurst(ctx context.Context, n int, rate float64, timeout t
 		logf("burst: WARNING creation ended after T; the lateness includes creation time")
 	}
 	rssAtOpen()
+	if b.st.pprof != "" {
+		go b.profileBurst(ctx, r.T, filepath.Join(filepath.Dir(b.st.dataDir), "burst-cpu.pprof"))
+	}
 
 	prefix := "B-" + b.tag + "-%"
 	deadline := r.T.Add(timeout)
 	lastLog := time.Now()
 	for {
-		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM complaints WHERE complaint_no LIKE $1`, prefix).Scan(&r.Rows); err != nil {
-			return r, err
-		}
-		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM escalations
-			WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1`, prefix).Scan(&r.Escalated); err != nil {
+		var err error
+		if r.Rows, r.Escalated, err = b.escalated(ctx, prefix); err != nil {
 			return r, err
 		}
 		if time.Now().After(r.T) && r.Escalated >= r.Rows {
@@ -113,6 +117,44 @@ func (b *bench) measureBurst(ctx context.Context, n int, rate float64, timeout t
 		r.PerSec = float64(len(late)) / d
 	}
 	return r, nil
+}
+
+// profileBurst saves a 30 s CPU profile of the dev process from T, where
+// the burst's time goes (go tool pprof -top FILE).
+func (b *bench) profileBurst(ctx context.Context, t time.Time, file string) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(time.Until(t)):
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.st.pprof+"/debug/pprof/profile?seconds=30", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		logf("burst: no profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	out, err := os.Create(file)
+	if err == nil {
+		_, err = io.Copy(out, resp.Body)
+		err = errors.Join(err, out.Close())
+	}
+	if err != nil {
+		logf("burst: profile: %v", err)
+		return
+	}
+	logf("burst: CPU profile of the dev process from T for 30 s: go tool pprof -top %s", file)
+}
+
+// escalated counts the complaints numbered like prefix and those of them
+// with their level-1 contact escalation in the read model.
+func (b *bench) escalated(ctx context.Context, prefix string) (rows, escalated int, err error) {
+	err = b.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM complaints WHERE complaint_no LIKE $1),
+		(SELECT count(*) FROM escalations WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1)`, prefix).Scan(&rows, &escalated)
+	return rows, escalated, err
 }
 
 // exactlyOnce counts, for the burst's complaints, those with exactly one

@@ -27,16 +27,18 @@ type stack struct {
 	pid     int    // the dev process, for RSS (also -pid for a running stack)
 	dataDir string // DATA_DIR of the dev process
 	logPath string // its stdout and stderr
+	pprof   string // its profiler's base URL
 }
 
 // startStack runs the dev binary on free ports with a fresh data directory
 // under dir and waits until it is ready.
 func startStack(ctx context.Context, bin, dir string) (*stack, error) {
-	ports, err := freePorts(3)
+	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
 	}
 	s := &stack{
+		pprof:    "http://127.0.0.1:" + strconv.Itoa(ports[3]),
 		api:      "http://127.0.0.1:" + strconv.Itoa(ports[0]),
 		temporal: "127.0.0.1:" + strconv.Itoa(ports[1]),
 		dataDir:  filepath.Join(dir, "data"),
@@ -47,6 +49,7 @@ func startStack(ctx context.Context, bin, dir string) (*stack, error) {
 		"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(ports[0]),
 		"TEMPORAL_DEV_PORT="+strconv.Itoa(ports[1]),
 		"TEMPORAL_UI_PORT="+strconv.Itoa(ports[2]),
+		"PPROF_ADDR=127.0.0.1:"+strconv.Itoa(ports[3]),
 		"LOG_LEVEL=warn",
 	)
 	if err != nil {

@@ -43,11 +43,8 @@ func (b *bench) measureSteady(ctx context.Context, n int, window time.Duration, 
 	end := r.From.Add(window)
 	lastLog := time.Now()
 	for {
-		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM complaints WHERE complaint_no LIKE $1`, prefix).Scan(&r.Rows); err != nil {
-			return r, err
-		}
-		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM escalations
-			WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1`, prefix).Scan(&r.Escalated); err != nil {
+		var err error
+		if r.Rows, r.Escalated, err = b.escalated(ctx, prefix); err != nil {
 			return r, err
 		}
 		if time.Now().After(end) && r.Escalated >= r.Rows {
