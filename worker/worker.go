@@ -52,10 +52,11 @@ type Deps struct {
 const OneWorkerStickyTimeout = 5 * time.Minute
 
 // DefaultCacheSize bounds a production worker's workflow cache, and so its
-// memory, however many cases are open: about 45 KB per cached complaint
-// (issue 9; README "Sizing"). A workflow not in the cache is replayed from
-// its history on its next task (a few milliseconds for a complaint).
-const DefaultCacheSize = 5000
+// memory, however many cases are open: about 60 KB of RSS per cached
+// complaint (5,000 cached: 341 MB; issue 9, README "Sizing"). A workflow
+// not in the cache is replayed from its history on its next task (a few
+// milliseconds for a complaint).
+const DefaultCacheSize = 3000
 
 // OneWorkerCacheSize is make run's: one process holds every open case and
 // memory matters less there than a burst's replays (the SDK's default).
