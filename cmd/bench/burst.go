@@ -60,9 +60,18 @@ func (b *bench) measureBurst(ctx context.Context, n int, rate float64, timeout t
 		logf("burst: WARNING creation ended after T; the lateness includes creation time")
 	}
 	rssAtOpen()
+	profiled := make(chan struct{})
 	if b.st.pprof != "" {
-		go b.profileBurst(ctx, r.T, filepath.Join(filepath.Dir(b.st.dataDir), "burst-cpu.pprof"))
+		go func() {
+			defer close(profiled)
+			b.profileBurst(ctx, r.T, filepath.Join(filepath.Dir(b.st.dataDir), "burst-cpu.pprof"))
+		}()
+	} else {
+		close(profiled)
 	}
+	// A small burst is over before the profile's 30 s: wait for it, so the
+	// stack is not stopped under it.
+	defer func() { <-profiled }()
 
 	prefix := "B-" + b.tag + "-%"
 	deadline := r.T.Add(timeout)
