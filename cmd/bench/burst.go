@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	enums "go.temporal.io/api/enums/v1"
@@ -60,72 +61,86 @@ func (b *bench) measureBurst(ctx context.Context, n int, rate float64, timeout t
 		logf("burst: WARNING creation ended after T; the lateness includes creation time")
 	}
 	rssAtOpen()
-	profiled := make(chan struct{})
-	if b.st.pprof != "" {
-		go func() {
-			defer close(profiled)
-			b.profileBurst(ctx, r.T, filepath.Join(filepath.Dir(b.st.dataDir), "burst-cpu.pprof"))
-		}()
-	} else {
-		close(profiled)
-	}
 	// A small burst is over before the profile's 30 s: wait for it, so the
 	// stack is not stopped under it.
-	defer func() { <-profiled }()
-
-	prefix := "B-" + b.tag + "-%"
-	deadline := r.T.Add(timeout)
-	lastLog := time.Now()
-	for {
-		var err error
-		if r.Rows, r.Escalated, err = b.escalated(ctx, prefix); err != nil {
-			return r, err
-		}
-		if time.Now().After(r.T) && r.Escalated >= r.Rows {
-			break
-		}
-		if time.Now().After(deadline) {
-			r.TimedOut = true
-			logf("burst: TIMEOUT %s after T with %d of %d escalated", timeout, r.Escalated, r.Rows)
-			break
-		}
-		if time.Since(lastLog) > 15*time.Second {
-			logf("burst: %d of %d escalated (T%+ds)", r.Escalated, r.Rows, int(time.Since(r.T).Seconds()))
-			lastLog = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-time.After(time.Second):
-		}
+	var profiling sync.WaitGroup
+	defer profiling.Wait()
+	if b.st.pprof != "" {
+		profiling.Go(func() { b.profileBurst(ctx, r.T, filepath.Join(filepath.Dir(b.st.dataDir), "burst-cpu.pprof")) })
 	}
 
-	rows, err := b.pool.Query(ctx, `SELECT escalated_at FROM escalations
-		WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1`, prefix)
+	prefix := "B-" + b.tag + "-%"
+	var at map[string]time.Time
+	var err error
+	r.Rows, r.Escalated, r.TimedOut, at, err = b.waitEscalated(ctx, "burst", prefix, r.T, timeout, 15*time.Second)
 	if err != nil {
 		return r, err
 	}
-	defer rows.Close()
 	var late []time.Duration
 	var last time.Time
-	for rows.Next() {
-		var at time.Time
-		if err := rows.Scan(&at); err != nil {
-			return r, err
+	for _, t := range at {
+		late = append(late, t.Sub(r.T))
+		if t.After(last) {
+			last = t
 		}
-		late = append(late, at.Sub(r.T))
-		if at.After(last) {
-			last = at
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return r, err
 	}
 	r.Lateness = latenessOf(late)
 	if d := last.Sub(r.T).Seconds(); d > 0 {
 		r.PerSec = float64(len(late)) / d
 	}
 	return r, nil
+}
+
+// waitEscalated polls the read model until every complaint numbered like
+// prefix has its level-1 contact escalation and the last deadline has
+// passed, or timeout after the last deadline (logging progress every
+// `every`), then reads when each was escalated.
+func (b *bench) waitEscalated(ctx context.Context, what, prefix string, lastDue time.Time, timeout, every time.Duration) (rows, escalated int, timedOut bool, at map[string]time.Time, err error) {
+	lastLog := time.Now()
+	for {
+		if rows, escalated, err = b.escalated(ctx, prefix); err != nil {
+			return rows, escalated, false, nil, err
+		}
+		done := time.Now().After(lastDue) && escalated >= rows
+		timedOut = !done && time.Now().After(lastDue.Add(timeout))
+		if timedOut {
+			logf("%s: TIMEOUT %s after the last deadline with %d of %d escalated", what, timeout, escalated, rows)
+		}
+		if done || timedOut {
+			at, err = b.escalationTimes(ctx, prefix)
+			return rows, escalated, timedOut, at, err
+		}
+		if time.Since(lastLog) > every {
+			logf("%s: %d of %d escalated (last deadline %+ds)", what, escalated, rows, int(time.Since(lastDue).Seconds()))
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return rows, escalated, false, nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// escalationTimes reads when each complaint numbered like prefix had its
+// level-1 contact escalation.
+func (b *bench) escalationTimes(ctx context.Context, prefix string) (map[string]time.Time, error) {
+	rows, err := b.pool.Query(ctx, `SELECT complaint_no, escalated_at FROM escalations
+		WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1`, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	at := map[string]time.Time{}
+	for rows.Next() {
+		var no string
+		var t time.Time
+		if err := rows.Scan(&no, &t); err != nil {
+			return nil, err
+		}
+		at[no] = t
+	}
+	return at, rows.Err()
 }
 
 // profileBurst saves a 30 s CPU profile of the dev process from T, where

@@ -40,47 +40,16 @@ func (b *bench) measureSteady(ctx context.Context, n int, window time.Duration, 
 	}
 
 	prefix := "S-" + b.tag + "-%"
-	end := r.From.Add(window)
-	lastLog := time.Now()
-	for {
-		var err error
-		if r.Rows, r.Escalated, err = b.escalated(ctx, prefix); err != nil {
-			return r, err
-		}
-		if time.Now().After(end) && r.Escalated >= r.Rows {
-			break
-		}
-		if time.Now().After(end.Add(timeout)) {
-			r.TimedOut = true
-			logf("steady: TIMEOUT %s after the last deadline with %d of %d escalated", timeout, r.Escalated, r.Rows)
-			break
-		}
-		if time.Since(lastLog) > time.Minute {
-			logf("steady: %d of %d escalated, %s of the window left", r.Escalated, r.Rows, time.Until(end).Round(time.Second))
-			lastLog = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-time.After(2 * time.Second):
-		}
-	}
-
-	rows, err := b.pool.Query(ctx, `SELECT complaint_no, escalated_at FROM escalations
-		WHERE complaint_no LIKE $1 AND clock = 'contact' AND level = 1`, prefix)
+	var at map[string]time.Time
+	var err error
+	r.Rows, r.Escalated, r.TimedOut, at, err = b.waitEscalated(ctx, "steady", prefix, r.From.Add(window), timeout, time.Minute)
 	if err != nil {
 		return r, err
 	}
-	defer rows.Close()
 	var late []time.Duration
-	for rows.Next() {
-		var no string
-		var at time.Time
-		if err := rows.Scan(&no, &at); err != nil {
-			return r, err
-		}
-		late = append(late, at.Sub(due[no]))
+	for no, t := range at {
+		late = append(late, t.Sub(due[no]))
 	}
 	r.Lateness = latenessOf(late)
-	return r, rows.Err()
+	return r, nil
 }
