@@ -33,10 +33,8 @@ func NewTokenStore(q *db.Queries) *TokenStore {
 
 // Authenticate implements Authenticator.
 func (s *TokenStore) Authenticate(ctx context.Context, bearer string) (Principal, error) {
-	id, secret, ok := strings.Cut(bearer, ".")
-	// Ids are base64url (see Issue): anything else is no token of ours, and
-	// must not reach PostgreSQL (a NUL byte would be a database error).
-	if !ok || !base64URL(id) || secret == "" {
+	id, secret, ok := splitCredential(bearer)
+	if !ok {
 		return Principal{}, ErrUnauthenticated
 	}
 	row, err := s.q.TokenByID(ctx, id)
@@ -46,25 +44,40 @@ func (s *TokenStore) Authenticate(ctx context.Context, bearer string) (Principal
 	if err != nil {
 		return Principal{}, fmt.Errorf("look up token: %w", err)
 	}
-	sum := sha256.Sum256([]byte(secret))
-	if subtle.ConstantTimeCompare(sum[:], row.SecretSha256) != 1 {
-		return Principal{}, ErrUnauthenticated
-	}
 	now := s.now()
-	if row.RevokedAt != nil || (row.ExpiresAt != nil && !now.Before(*row.ExpiresAt)) || !row.Active {
+	if !secretMatches(secret, row.SecretSha256) || row.RevokedAt != nil || (row.ExpiresAt != nil && !now.Before(*row.ExpiresAt)) || !row.Active {
 		return Principal{}, ErrUnauthenticated
 	}
-	roles := make([]Role, len(row.Roles))
-	for i, r := range row.Roles {
-		roles[i] = Role(r)
+	return principal(row.UserID, row.Name, row.TeamID, row.Roles, row.ManagedTeams), nil
+}
+
+// TokenID is the id part of a bearer token ("<id>.<secret>").
+func TokenID(bearer string) string {
+	id, _, _ := strings.Cut(bearer, ".")
+	return id
+}
+
+// splitCredential splits "<id>.<secret>" (a bearer token or a session
+// cookie). Ids are base64url (see Issue): anything else is no credential of
+// ours, and must not reach PostgreSQL (a NUL byte would be a database error).
+func splitCredential(v string) (id, secret string, ok bool) {
+	id, secret, ok = strings.Cut(v, ".")
+	return id, secret, ok && base64URL(id) && secret != ""
+}
+
+// secretMatches compares the secret's SHA-256 with the stored one in
+// constant time, so response timing gives nothing away.
+func secretMatches(secret string, stored []byte) bool {
+	sum := sha256.Sum256([]byte(secret))
+	return subtle.ConstantTimeCompare(sum[:], stored) == 1
+}
+
+func principal(userID, name, teamID string, roles, managed []string) Principal {
+	rs := make([]Role, len(roles))
+	for i, r := range roles {
+		rs[i] = Role(r)
 	}
-	return Principal{
-		UserID:       row.UserID,
-		Name:         row.Name,
-		Roles:        roles,
-		TeamID:       row.TeamID,
-		ManagedTeams: row.ManagedTeams,
-	}, nil
+	return Principal{UserID: userID, Name: name, Roles: rs, TeamID: teamID, ManagedTeams: managed}
 }
 
 // Issue creates a new token for userID and returns it; it is shown once and

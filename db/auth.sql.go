@@ -35,6 +35,27 @@ func (q *Queries) CountUsers(ctx context.Context) (int64, error) {
 	return count, err
 }
 
+const deleteExpiredSessions = `-- name: DeleteExpiredSessions :execrows
+DELETE FROM console_sessions WHERE expires_at <= now()
+`
+
+func (q *Queries) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredSessions)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteSession = `-- name: DeleteSession :exec
+DELETE FROM console_sessions WHERE id = $1
+`
+
+func (q *Queries) DeleteSession(ctx context.Context, id string) error {
+	_, err := q.db.Exec(ctx, deleteSession, id)
+	return err
+}
+
 const getUserPlacement = `-- name: GetUserPlacement :one
 SELECT u.id, u.name, u.active, coalesce(u.team_id, '')::text AS team_id,
        coalesce(t.manager_id, '')::text AS manager_id, coalesce(d.head_id, '')::text AS head_id,
@@ -72,6 +93,32 @@ func (q *Queries) GetUserPlacement(ctx context.Context, id string) (GetUserPlace
 	return i, err
 }
 
+const insertSession = `-- name: InsertSession :exec
+INSERT INTO console_sessions (id, secret_sha256, user_id, token_id, csrf, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+`
+
+type InsertSessionParams struct {
+	ID           string
+	SecretSha256 []byte
+	UserID       string
+	TokenID      *string
+	Csrf         string
+	ExpiresAt    time.Time
+}
+
+func (q *Queries) InsertSession(ctx context.Context, arg InsertSessionParams) error {
+	_, err := q.db.Exec(ctx, insertSession,
+		arg.ID,
+		arg.SecretSha256,
+		arg.UserID,
+		arg.TokenID,
+		arg.Csrf,
+		arg.ExpiresAt,
+	)
+	return err
+}
+
 const insertToken = `-- name: InsertToken :exec
 INSERT INTO api_tokens (id, user_id, secret_sha256, label) VALUES ($1, $2, $3, $4)
 `
@@ -107,6 +154,49 @@ func (q *Queries) RevokeUserTokens(ctx context.Context, arg RevokeUserTokensPara
 	return err
 }
 
+const sessionByID = `-- name: SessionByID :one
+SELECT s.secret_sha256, s.csrf, s.expires_at,
+       (s.token_id IS NULL OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())))::bool AS token_valid,
+       p.user_id, p.name, p.team_id, p.active, p.roles, p.managed_teams
+FROM console_sessions s
+JOIN principals p ON p.user_id = s.user_id
+LEFT JOIN api_tokens t ON t.id = s.token_id
+WHERE s.id = $1
+`
+
+type SessionByIDRow struct {
+	SecretSha256 []byte
+	Csrf         string
+	ExpiresAt    time.Time
+	TokenValid   bool
+	UserID       string
+	Name         string
+	TeamID       string
+	Active       bool
+	Roles        []string
+	ManagedTeams []string
+}
+
+// A session and its principal; token_valid: the token it came from (if
+// any) is neither revoked nor expired.
+func (q *Queries) SessionByID(ctx context.Context, id string) (SessionByIDRow, error) {
+	row := q.db.QueryRow(ctx, sessionByID, id)
+	var i SessionByIDRow
+	err := row.Scan(
+		&i.SecretSha256,
+		&i.Csrf,
+		&i.ExpiresAt,
+		&i.TokenValid,
+		&i.UserID,
+		&i.Name,
+		&i.TeamID,
+		&i.Active,
+		&i.Roles,
+		&i.ManagedTeams,
+	)
+	return i, err
+}
+
 const setDepartmentHead = `-- name: SetDepartmentHead :exec
 UPDATE departments SET head_id = $2 WHERE id = $1
 `
@@ -137,14 +227,9 @@ func (q *Queries) SetTeamManager(ctx context.Context, arg SetTeamManagerParams) 
 
 const tokenByID = `-- name: TokenByID :one
 SELECT t.secret_sha256, t.expires_at, t.revoked_at,
-       u.id AS user_id, u.name, coalesce(u.team_id, '')::text AS team_id, u.active,
-       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}')::text[] AS roles,
-       -- teams this user manages: as team supervisor, or every team of a department they head
-       coalesce((SELECT array_agg(tm.id ORDER BY tm.id) FROM teams tm
-                 LEFT JOIN departments d ON d.id = tm.department_id
-                 WHERE tm.manager_id = u.id OR d.head_id = u.id), '{}')::text[] AS managed_teams
+       p.user_id, p.name, p.team_id, p.active, p.roles, p.managed_teams
 FROM api_tokens t
-JOIN users u ON u.id = t.user_id
+JOIN principals p ON p.user_id = t.user_id
 WHERE t.id = $1
 `
 

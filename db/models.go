@@ -162,6 +162,16 @@ type ComplaintEvent struct {
 	Data        []byte
 }
 
+type ConsoleSession struct {
+	ID           string
+	SecretSha256 []byte
+	UserID       string
+	TokenID      *string
+	Csrf         string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
 type Deduction struct {
 	ID                int64
 	EmployeeID        string
@@ -205,6 +215,15 @@ type Payout struct {
 	Reference    string
 	RecordedBy   string
 	At           time.Time
+}
+
+type Principal struct {
+	UserID       string
+	Name         string
+	TeamID       string
+	Active       bool
+	Roles        []string
+	ManagedTeams []string
 }
 
 type Probation struct {

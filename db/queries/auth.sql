@@ -1,14 +1,9 @@
 -- name: TokenByID :one
 -- The principal behind a token id, with everything authorization needs (R1).
 SELECT t.secret_sha256, t.expires_at, t.revoked_at,
-       u.id AS user_id, u.name, coalesce(u.team_id, '')::text AS team_id, u.active,
-       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}')::text[] AS roles,
-       -- teams this user manages: as team supervisor, or every team of a department they head
-       coalesce((SELECT array_agg(tm.id ORDER BY tm.id) FROM teams tm
-                 LEFT JOIN departments d ON d.id = tm.department_id
-                 WHERE tm.manager_id = u.id OR d.head_id = u.id), '{}')::text[] AS managed_teams
+       p.user_id, p.name, p.team_id, p.active, p.roles, p.managed_teams
 FROM api_tokens t
-JOIN users u ON u.id = t.user_id
+JOIN principals p ON p.user_id = t.user_id
 WHERE t.id = $1;
 
 -- name: InsertToken :exec
@@ -51,3 +46,24 @@ FROM users u
 LEFT JOIN teams t ON t.id = u.team_id
 LEFT JOIN departments d ON d.id = t.department_id
 WHERE u.id = $1;
+
+-- name: InsertSession :exec
+INSERT INTO console_sessions (id, secret_sha256, user_id, token_id, csrf, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: SessionByID :one
+-- A session and its principal; token_valid: the token it came from (if
+-- any) is neither revoked nor expired.
+SELECT s.secret_sha256, s.csrf, s.expires_at,
+       (s.token_id IS NULL OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())))::bool AS token_valid,
+       p.user_id, p.name, p.team_id, p.active, p.roles, p.managed_teams
+FROM console_sessions s
+JOIN principals p ON p.user_id = s.user_id
+LEFT JOIN api_tokens t ON t.id = s.token_id
+WHERE s.id = $1;
+
+-- name: DeleteSession :exec
+DELETE FROM console_sessions WHERE id = $1;
+
+-- name: DeleteExpiredSessions :execrows
+DELETE FROM console_sessions WHERE expires_at <= now();
