@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/aftersales/auth"
 )
@@ -34,6 +35,9 @@ var files embed.FS
 // Options are the console's dependencies.
 type Options struct {
 	Log *slog.Logger
+	// Pool is the read model's PostgreSQL; its change notices drive the
+	// pages' live updates (Run).
+	Pool *pgxpool.Pool
 	// Tokens checks the bearer token pasted at sign-in.
 	Tokens   auth.Authenticator
 	Sessions *auth.SessionStore
@@ -53,6 +57,8 @@ type Console struct {
 	sessions *auth.SessionStore
 	loc      *time.Location
 	secure   bool
+	pool     *pgxpool.Pool
+	hub      *hub
 	// base holds the layout and the sign-in page; pages each page's own
 	// set (the layout plus that page's "page" and its partials), so every
 	// page may define "page".
@@ -81,7 +87,8 @@ func New(o Options) (*Console, error) {
 		}
 		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
 	}
-	return &Console{log: o.Log, tokens: o.Tokens, sessions: o.Sessions, loc: o.Location, secure: o.SecureCookies, base: base, pages: pages}, nil
+	return &Console{log: o.Log, tokens: o.Tokens, sessions: o.Sessions, loc: o.Location, secure: o.SecureCookies,
+		pool: o.Pool, hub: newHub(), base: base, pages: pages}, nil
 }
 
 // Mount adds the console's routes to r.
@@ -96,6 +103,7 @@ func (c *Console) Mount(r chi.Router) {
 			r.Use(c.withSession, c.checkCSRF)
 			r.Post("/console/signout", c.signOut)
 			r.Get("/console", c.home)
+			r.Get("/console/events", c.events)
 		})
 	})
 }
