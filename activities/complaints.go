@@ -170,11 +170,11 @@ func stateParams(st workflows.ComplaintState, lastSeq int) db.UpdateComplaintSta
 		}
 		switch c.Name {
 		case workflows.ClockContact:
-			p.ContactDueAt, p.ContactMetAt = due, c.MetAt
+			p.ContactDueAt, p.ContactMetAt, p.ContactWarnAt, p.ContactLevel2At = due, c.MetAt, c.WarnAt, c.Level2DueAt
 		case workflows.ClockPlan:
-			p.PlanDueAt, p.PlanMetAt = due, c.MetAt
+			p.PlanDueAt, p.PlanMetAt, p.PlanWarnAt, p.PlanLevel2At = due, c.MetAt, c.WarnAt, c.Level2DueAt
 		case workflows.ClockResolution:
-			p.ResolutionDueAt, p.ResolutionMetAt = due, c.MetAt
+			p.ResolutionDueAt, p.ResolutionMetAt, p.ResolutionWarnAt, p.ResolutionLevel2At = due, c.MetAt, c.WarnAt, c.Level2DueAt
 			p.ResolutionPaused = c.Paused
 		}
 		p.Breached = p.Breached || c.Breached

@@ -745,6 +745,106 @@ func (q *Queries) ListEscalations(ctx context.Context, arg ListEscalationsParams
 	return items, nil
 }
 
+const listOpenClocks = `-- name: ListOpenClocks :many
+WITH clocks AS (
+    SELECT complaint_no, 'contact'::text AS clock, contact_due_at AS due_at, contact_warn_at AS warn_at,
+           contact_level2_at AS level2_at, false AS paused, assignee_id, team_id, received_at
+    FROM complaints
+    WHERE contact_met_at IS NULL AND status IN ('open', 'reopened') AND contact_due_at IS NOT NULL AND last_seq IS NOT NULL
+    UNION ALL
+    SELECT complaint_no, 'plan', plan_due_at, plan_warn_at, plan_level2_at, false, assignee_id, team_id, received_at
+    FROM complaints
+    WHERE plan_met_at IS NULL AND status IN ('open', 'reopened') AND plan_due_at IS NOT NULL AND last_seq IS NOT NULL
+    UNION ALL
+    SELECT complaint_no, 'resolution', resolution_due_at, resolution_warn_at, resolution_level2_at, resolution_paused,
+           assignee_id, team_id, received_at
+    FROM complaints
+    WHERE resolution_met_at IS NULL AND status IN ('open', 'reopened') AND resolution_due_at IS NOT NULL AND last_seq IS NOT NULL
+)
+SELECT k.complaint_no, k.clock, k.due_at::timestamptz AS due_at, k.warn_at, k.level2_at, k.paused::bool AS paused,
+       k.assignee_id, k.team_id, k.received_at
+FROM clocks k
+WHERE ($1::text IS NULL OR k.assignee_id = $1::text)
+  AND ($2::text IS NULL OR k.team_id = $2::text)
+  AND ($3::text[] IS NULL OR k.team_id = ANY ($3::text[]))
+  AND ($4::text IS NULL OR k.clock = $4::text)
+  AND ($5::timestamptz IS NULL OR k.due_at < $5::timestamptz)
+  AND ($6::timestamptz IS NULL
+       OR (k.due_at, k.complaint_no, k.clock) > ($6::timestamptz, $7::text, $8::text))
+ORDER BY k.due_at, k.complaint_no, k.clock
+LIMIT $9
+`
+
+type ListOpenClocksParams struct {
+	AssigneeID *string
+	TeamID     *string
+	TeamIds    []string
+	Clock      *string
+	DueBefore  *time.Time
+	AfterDueAt *time.Time
+	AfterNo    *string
+	AfterClock *string
+	RowLimit   int32
+}
+
+type ListOpenClocksRow struct {
+	ComplaintNo string
+	Clock       string
+	DueAt       time.Time
+	WarnAt      *time.Time
+	Level2At    *time.Time
+	Paused      bool
+	AssigneeID  string
+	TeamID      string
+	ReceivedAt  time.Time
+}
+
+// GET /api/v1/clocks and the officers' board: one row per unmet clock of an
+// open or reopened complaint, soonest due first. Filters are optional
+// (NULL = any); team_ids restricts a manager to their teams (R7);
+// due_before keeps clocks due before it (overdue ones included). Keyset
+// pagination on (due_at, complaint_no, clock). Each branch walks its
+// clock's partial index (migration 00011).
+func (q *Queries) ListOpenClocks(ctx context.Context, arg ListOpenClocksParams) ([]ListOpenClocksRow, error) {
+	rows, err := q.db.Query(ctx, listOpenClocks,
+		arg.AssigneeID,
+		arg.TeamID,
+		arg.TeamIds,
+		arg.Clock,
+		arg.DueBefore,
+		arg.AfterDueAt,
+		arg.AfterNo,
+		arg.AfterClock,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOpenClocksRow{}
+	for rows.Next() {
+		var i ListOpenClocksRow
+		if err := rows.Scan(
+			&i.ComplaintNo,
+			&i.Clock,
+			&i.DueAt,
+			&i.WarnAt,
+			&i.Level2At,
+			&i.Paused,
+			&i.AssigneeID,
+			&i.TeamID,
+			&i.ReceivedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listUnstartedComplaints = `-- name: ListUnstartedComplaints :many
 SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at,
        status, updated_at
@@ -813,29 +913,39 @@ UPDATE complaints SET
     contact_due_at = $8, contact_met_at = $9,
     plan_due_at = $10, plan_met_at = $11,
     resolution_due_at = $12, resolution_met_at = $13,
-    resolution_paused = $14, counted_for = $15::text,
-    last_seq = $16::int, updated_at = now()
-WHERE complaint_no = $17 AND (last_seq IS NULL OR last_seq < $16::int)
+    resolution_paused = $14,
+    contact_warn_at = $15, contact_level2_at = $16,
+    plan_warn_at = $17, plan_level2_at = $18,
+    resolution_warn_at = $19, resolution_level2_at = $20,
+    counted_for = $21::text,
+    last_seq = $22::int, updated_at = now()
+WHERE complaint_no = $23 AND (last_seq IS NULL OR last_seq < $22::int)
 `
 
 type UpdateComplaintStateParams struct {
-	Status           string
-	AssigneeID       string
-	TeamID           string
-	ResolvedAt       *time.Time
-	FirstTimeFix     bool
-	Breached         bool
-	NextDueAt        *time.Time
-	ContactDueAt     *time.Time
-	ContactMetAt     *time.Time
-	PlanDueAt        *time.Time
-	PlanMetAt        *time.Time
-	ResolutionDueAt  *time.Time
-	ResolutionMetAt  *time.Time
-	ResolutionPaused bool
-	CountedFor       *string
-	LastSeq          int32
-	ComplaintNo      string
+	Status             string
+	AssigneeID         string
+	TeamID             string
+	ResolvedAt         *time.Time
+	FirstTimeFix       bool
+	Breached           bool
+	NextDueAt          *time.Time
+	ContactDueAt       *time.Time
+	ContactMetAt       *time.Time
+	PlanDueAt          *time.Time
+	PlanMetAt          *time.Time
+	ResolutionDueAt    *time.Time
+	ResolutionMetAt    *time.Time
+	ResolutionPaused   bool
+	ContactWarnAt      *time.Time
+	ContactLevel2At    *time.Time
+	PlanWarnAt         *time.Time
+	PlanLevel2At       *time.Time
+	ResolutionWarnAt   *time.Time
+	ResolutionLevel2At *time.Time
+	CountedFor         *string
+	LastSeq            int32
+	ComplaintNo        string
 }
 
 // The read model of one sync. The last_seq guard makes it idempotent and
@@ -857,6 +967,12 @@ func (q *Queries) UpdateComplaintState(ctx context.Context, arg UpdateComplaintS
 		arg.ResolutionDueAt,
 		arg.ResolutionMetAt,
 		arg.ResolutionPaused,
+		arg.ContactWarnAt,
+		arg.ContactLevel2At,
+		arg.PlanWarnAt,
+		arg.PlanLevel2At,
+		arg.ResolutionWarnAt,
+		arg.ResolutionLevel2At,
 		arg.CountedFor,
 		arg.LastSeq,
 		arg.ComplaintNo,

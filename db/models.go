@@ -123,33 +123,39 @@ type CalendarOverrideLog struct {
 }
 
 type Complaint struct {
-	ComplaintNo      string
-	RequestHash      []byte
-	CustomerName     string
-	CustomerPhone    string
-	Product          string
-	Category         string
-	Description      string
-	AssigneeID       string
-	TeamID           string
-	ReceivedAt       time.Time
-	CreatedBy        string
-	CreatedAt        time.Time
-	Status           string
-	ResolvedAt       *time.Time
-	FirstTimeFix     bool
-	Breached         bool
-	NextDueAt        *time.Time
-	ContactDueAt     *time.Time
-	ContactMetAt     *time.Time
-	PlanDueAt        *time.Time
-	PlanMetAt        *time.Time
-	ResolutionDueAt  *time.Time
-	ResolutionMetAt  *time.Time
-	ResolutionPaused bool
-	LastSeq          pgtype.Int4
-	UpdatedAt        time.Time
-	CountedFor       *string
+	ComplaintNo        string
+	RequestHash        []byte
+	CustomerName       string
+	CustomerPhone      string
+	Product            string
+	Category           string
+	Description        string
+	AssigneeID         string
+	TeamID             string
+	ReceivedAt         time.Time
+	CreatedBy          string
+	CreatedAt          time.Time
+	Status             string
+	ResolvedAt         *time.Time
+	FirstTimeFix       bool
+	Breached           bool
+	NextDueAt          *time.Time
+	ContactDueAt       *time.Time
+	ContactMetAt       *time.Time
+	PlanDueAt          *time.Time
+	PlanMetAt          *time.Time
+	ResolutionDueAt    *time.Time
+	ResolutionMetAt    *time.Time
+	ResolutionPaused   bool
+	LastSeq            pgtype.Int4
+	UpdatedAt          time.Time
+	CountedFor         *string
+	ContactWarnAt      *time.Time
+	ContactLevel2At    *time.Time
+	PlanWarnAt         *time.Time
+	PlanLevel2At       *time.Time
+	ResolutionWarnAt   *time.Time
+	ResolutionLevel2At *time.Time
 }
 
 type ComplaintEvent struct {

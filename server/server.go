@@ -149,6 +149,8 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		r.With(authorize(customerSide)).Method(http.MethodPost, "/complaints/{no}/reopen", cmds["reopen"])
 		r.With(authorize(customerSide)).Method(http.MethodPost, "/complaints/{no}/survey", cmds["survey"])
 		r.With(authorize(only(auth.EscalationOfficer, auth.Manager))).Method(http.MethodGet, "/escalations", handlerFunc(s.listEscalations))
+		// Everyone, scoped by role inside (R7): the board's query.
+		r.With(authorize(anyone)).Method(http.MethodGet, "/clocks", handlerFunc(s.listOpenClocks))
 		r.With(authorize(Access{Roles: []auth.Role{auth.EscalationOfficer}, OwnerRoles: []auth.Role{auth.Manager}, Resource: s.escalationResource})).
 			Method(http.MethodPost, "/escalations/{id}/ack", handlerFunc(s.ackEscalation))
 

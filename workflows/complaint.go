@@ -252,9 +252,7 @@ func (c *complaint) escalate(ctx workflow.Context, k *clock, level int, now time
 	var to []string
 	if level == 1 {
 		k.level1At = &t
-		// "One working day later" by R2's counting from the miss; a deadline at
-		// 00:00 is 24:00 of the day before, so count from the instant before it.
-		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
+		k.level2Due = c.level2After(k)
 		to = nonEmpty(c.manager, "escalation_officers")
 		c.addEvent(SystemActor, now, EventBreached, "", map[string]any{"clock": string(k.name), "due_at": k.due, "assignee": c.assignee})
 	} else {
@@ -396,14 +394,37 @@ func (c *complaint) state(now time.Time) ComplaintState {
 		SurveyPending: c.status == StatusResolved && c.surveyed < c.resolutions,
 	}
 	for _, k := range c.clocks {
-		st.Clocks = append(st.Clocks, Clock{
+		clk := Clock{
 			Name: k.name, DueAt: k.due, MetAt: k.metAt, Paused: k.pausedAt != nil, PausedAt: k.pausedAt,
 			WarnedAt: k.warnedAt, Breached: k.breached(),
-		})
+		}
+		if k.open() {
+			warn, level2 := k.warnAt(c.in.Policy.WarningFraction), c.level2DueOf(k)
+			clk.WarnAt, clk.Level2DueAt = &warn, &level2
+		}
+		st.Clocks = append(st.Clocks, clk)
 	}
 	st.NextDueAt = c.nextDue()
 	st.Refresh(now)
 	return st
+}
+
+// level2DueOf is when level 2 fires for an unmet clock: fixed once level 1
+// has fired (pauses and extensions move it there), else as level 1 will
+// set it.
+func (c *complaint) level2DueOf(k *clock) time.Time {
+	if k.level1At != nil {
+		return k.level2Due
+	}
+	return c.level2After(k)
+}
+
+// level2After is R3's level-2 instant of a clock missed at its current
+// deadline: the policy's working days later, counted by R2 from the miss
+// (a deadline at 00:00 is 24:00 of the day before, so count from the
+// instant before it).
+func (c *complaint) level2After(k *clock) time.Time {
+	return c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
 }
 
 // breached: the clock escalated, or was met late.
@@ -676,7 +697,7 @@ func (c *complaint) extend(ctx workflow.Context, in ExtendInput) (ComplaintState
 	old := k.due
 	k.due = in.DueAt
 	if k.level1At != nil && k.level2At == nil {
-		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
+		k.level2Due = c.level2After(k)
 		if now.Before(k.due) { // the clock is no longer missed: level 2 waits for the new miss
 			k.level2Due = maxTime(k.level2Due, k.due)
 		}
@@ -711,7 +732,7 @@ func (c *complaint) reopen(ctx workflow.Context, in ReopenInput) (ComplaintState
 	k.start, k.due, k.metAt, k.warnedAt = now, c.cal.AddWorkingDays(now, c.in.Policy.ResolutionWorkingDays), nil, nil
 	if k.level1At != nil && k.level2At == nil {
 		// Level 1 was spent on the first miss; level 2 waits for a miss of the new deadline.
-		k.level2Due = c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
+		k.level2Due = c.level2After(k)
 	}
 	c.status = StatusReopened
 	c.resolvedAt = nil

@@ -127,6 +127,12 @@ type Clock struct {
 	RemainingSeconds int64      `json:"remaining_seconds"` // negative once overdue; frozen while paused or once met
 	PausedAt         *time.Time `json:"paused_at,omitempty"`
 	WarnedAt         *time.Time `json:"warned_at,omitempty"`
+	// While the clock runs: when its R3 warning falls due (the warning
+	// fraction of its time) and when level 2 fires if it stays unmet. Level
+	// 1 fires at DueAt. The console's board shows them; the workflow is
+	// their one home.
+	WarnAt      *time.Time `json:"warn_at,omitempty"`
+	Level2DueAt *time.Time `json:"level2_due_at,omitempty"`
 }
 
 // Escalation is one escalation of api.md. Its ID is stable:

@@ -27,7 +27,11 @@ UPDATE complaints SET
     contact_due_at = @contact_due_at, contact_met_at = @contact_met_at,
     plan_due_at = @plan_due_at, plan_met_at = @plan_met_at,
     resolution_due_at = @resolution_due_at, resolution_met_at = @resolution_met_at,
-    resolution_paused = @resolution_paused, counted_for = sqlc.narg(counted_for)::text,
+    resolution_paused = @resolution_paused,
+    contact_warn_at = @contact_warn_at, contact_level2_at = @contact_level2_at,
+    plan_warn_at = @plan_warn_at, plan_level2_at = @plan_level2_at,
+    resolution_warn_at = @resolution_warn_at, resolution_level2_at = @resolution_level2_at,
+    counted_for = sqlc.narg(counted_for)::text,
     last_seq = @last_seq::int, updated_at = now()
 WHERE complaint_no = @complaint_no AND (last_seq IS NULL OR last_seq < @last_seq::int);
 
@@ -104,6 +108,41 @@ WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is 
   AND (sqlc.narg(after_received_at)::timestamptz IS NULL
        OR (received_at, complaint_no) > (sqlc.narg(after_received_at)::timestamptz, coalesce(sqlc.narg(after_no)::text, '')))
 ORDER BY received_at, complaint_no
+LIMIT @row_limit;
+
+-- name: ListOpenClocks :many
+-- GET /api/v1/clocks and the officers' board: one row per unmet clock of an
+-- open or reopened complaint, soonest due first. Filters are optional
+-- (NULL = any); team_ids restricts a manager to their teams (R7);
+-- due_before keeps clocks due before it (overdue ones included). Keyset
+-- pagination on (due_at, complaint_no, clock). Each branch walks its
+-- clock's partial index (migration 00011).
+WITH clocks AS (
+    SELECT complaint_no, 'contact'::text AS clock, contact_due_at AS due_at, contact_warn_at AS warn_at,
+           contact_level2_at AS level2_at, false AS paused, assignee_id, team_id, received_at
+    FROM complaints
+    WHERE contact_met_at IS NULL AND status IN ('open', 'reopened') AND contact_due_at IS NOT NULL AND last_seq IS NOT NULL
+    UNION ALL
+    SELECT complaint_no, 'plan', plan_due_at, plan_warn_at, plan_level2_at, false, assignee_id, team_id, received_at
+    FROM complaints
+    WHERE plan_met_at IS NULL AND status IN ('open', 'reopened') AND plan_due_at IS NOT NULL AND last_seq IS NOT NULL
+    UNION ALL
+    SELECT complaint_no, 'resolution', resolution_due_at, resolution_warn_at, resolution_level2_at, resolution_paused,
+           assignee_id, team_id, received_at
+    FROM complaints
+    WHERE resolution_met_at IS NULL AND status IN ('open', 'reopened') AND resolution_due_at IS NOT NULL AND last_seq IS NOT NULL
+)
+SELECT k.complaint_no, k.clock, k.due_at::timestamptz AS due_at, k.warn_at, k.level2_at, k.paused::bool AS paused,
+       k.assignee_id, k.team_id, k.received_at
+FROM clocks k
+WHERE (sqlc.narg(assignee_id)::text IS NULL OR k.assignee_id = sqlc.narg(assignee_id)::text)
+  AND (sqlc.narg(team_id)::text IS NULL OR k.team_id = sqlc.narg(team_id)::text)
+  AND (sqlc.narg(team_ids)::text[] IS NULL OR k.team_id = ANY (sqlc.narg(team_ids)::text[]))
+  AND (sqlc.narg(clock)::text IS NULL OR k.clock = sqlc.narg(clock)::text)
+  AND (sqlc.narg(due_before)::timestamptz IS NULL OR k.due_at < sqlc.narg(due_before)::timestamptz)
+  AND (sqlc.narg(after_due_at)::timestamptz IS NULL
+       OR (k.due_at, k.complaint_no, k.clock) > (sqlc.narg(after_due_at)::timestamptz, sqlc.narg(after_no)::text, sqlc.narg(after_clock)::text))
+ORDER BY k.due_at, k.complaint_no, k.clock
 LIMIT @row_limit;
 
 -- name: ListEscalations :many
