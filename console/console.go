@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/aftersales/auth"
+	"github.com/acme/aftersales/db"
 )
 
 //go:embed static templates
@@ -38,6 +39,8 @@ type Options struct {
 	// Pool is the read model's PostgreSQL; its change notices drive the
 	// pages' live updates (Run).
 	Pool *pgxpool.Pool
+	// API is the JSON API the pages read and act through.
+	API API
 	// Tokens checks the bearer token pasted at sign-in.
 	Tokens   auth.Authenticator
 	Sessions *auth.SessionStore
@@ -58,6 +61,8 @@ type Console struct {
 	loc      *time.Location
 	secure   bool
 	pool     *pgxpool.Pool
+	q        *db.Queries
+	api      API
 	hub      *hub
 	// base holds the layout and the sign-in page; pages each page's own
 	// set (the layout plus that page's "page" and its partials), so every
@@ -68,10 +73,10 @@ type Console struct {
 
 // New parses the templates.
 func New(o Options) (*Console, error) {
-	if o.Log == nil || o.Tokens == nil || o.Sessions == nil || o.Location == nil {
-		return nil, errors.New("console: Log, Tokens, Sessions and Location are required")
+	if o.Log == nil || o.Pool == nil || o.API == nil || o.Tokens == nil || o.Sessions == nil || o.Location == nil {
+		return nil, errors.New("console: Log, Pool, API, Tokens, Sessions and Location are required")
 	}
-	base, err := template.ParseFS(files, "templates/*.html")
+	base, err := template.New("console").Funcs(funcs).ParseFS(files, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +93,7 @@ func New(o Options) (*Console, error) {
 		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
 	}
 	return &Console{log: o.Log, tokens: o.Tokens, sessions: o.Sessions, loc: o.Location, secure: o.SecureCookies,
-		pool: o.Pool, hub: newHub(), base: base, pages: pages}, nil
+		pool: o.Pool, q: db.New(o.Pool), api: o.API, hub: newHub(), base: base, pages: pages}, nil
 }
 
 // Mount adds the console's routes to r.
@@ -104,6 +109,7 @@ func (c *Console) Mount(r chi.Router) {
 			r.Post("/console/signout", c.signOut)
 			r.Get("/console", c.home)
 			r.Get("/console/events", c.events)
+			c.pageRoutes(r)
 		})
 	})
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/acme/aftersales/auth"
+	"github.com/acme/aftersales/internal/pgtest"
 )
 
 type noTokens struct{}
@@ -16,19 +18,56 @@ func (noTokens) Authenticate(context.Context, string) (auth.Principal, error) {
 	return auth.Principal{}, auth.ErrUnauthenticated
 }
 
-// Every template parses, and each page's set has its "page".
-func TestTemplatesParse(t *testing.T) {
-	c, err := New(Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Tokens: noTokens{},
-		Sessions: auth.NewSessionStore(nil), Location: time.UTC})
+type noAPI struct{}
+
+func (noAPI) Call(context.Context, auth.Principal, string, string, http.Header, []byte) (int, http.Header, []byte) {
+	return http.StatusServiceUnavailable, http.Header{}, nil
+}
+func (noAPI) Allowed(context.Context, auth.Principal, string, string) bool { return false }
+
+// Every template parses, and each page renders in the layout and as its
+// live part with one row of everything (the browser tests drive them with
+// real data).
+func TestTemplatesRender(t *testing.T) {
+	c, err := New(Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Pool: pgtest.New(t), API: noAPI{},
+		Tokens: noTokens{}, Sessions: auth.NewSessionStore(nil), Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.pages) == 0 {
-		t.Fatal("no pages")
+	act := []action{{Name: "x", Label: "X", Path: "complaints/C-1/contact", Done: "ok", Fields: []field{
+		text("note", "Note"), {Name: "clock", Kind: "hidden", Value: "contact"}, {Name: "a", Kind: "select", Options: []option{{Value: "v", Label: "V"}}},
+		{Name: "r", Kind: "rating"}, {Name: "n", Kind: "number"}, {Name: "due_at", Kind: "datetime-local", Hint: "UTC"}}}}
+	clocks := []clockRow{{ComplaintNo: "C-1", State: "normal"}}
+	steps := []stepGroup{{Label: "HR", Rewards: []rewardRow{{No: "R-1", Actions: act}}}}
+	results := []resultRow{{ID: "2026-10.a", Original: "80.0", Actions: act}}
+	appeals := []appealRow{{ID: "appeal_1", Actions: act}}
+	detail := detailPage{Facts: []fact{{Label: "Due", DueISO: "2026-01-01T00:00:00Z"}}, Events: []eventRow{{Label: "x"}}, Actions: act}
+	data := map[string]any{
+		"board": boardPage{Clocks: clocks, Escalations: []escalationRow{{ID: "C-1.contact.1", Actions: act}}},
+		"complaint": complaintPage{Clocks: []complaintClock{{State: "met", MetLocal: "x"}}, Actions: act,
+			Escalations: []complaintEscalation{{AckBy: "x"}}, Events: []eventRow{{Reason: "r", Detail: "d"}}},
+		"team":      teamPage{Clocks: clocks, Deductions: []deductionRow{{ID: "1", ComplaintNo: "C-1", Actions: act}}, Appeals: appeals, Steps: steps, Month: monthResults{Rows: results}},
+		"approvals": approvalsPage{Steps: steps},
+		"hr":        hrPage{Steps: steps, Appeals: appeals, Month: monthResults{Start: act}},
+		"me":        mePage{Clocks: clocks, Results: results, Rewards: []rewardRow{{No: "R-1"}}},
+		"appeal":    detail,
+		"reward":    detail,
+		"problem":   &problem{Status: 403, Message: "no"},
 	}
-	for name, p := range c.pages {
-		if p.Lookup("page") == nil || p.Lookup("layout") == nil {
-			t.Errorf("page %s lacks its page or the layout", name)
+	for name, set := range c.pages {
+		d, ok := data[name]
+		if !ok {
+			t.Errorf("no sample data for page %s", name)
+			continue
+		}
+		f := frame{Title: name, CSRF: "t", Self: "/console/" + name, Page: d}
+		if err := set.ExecuteTemplate(io.Discard, "layout", f); err != nil {
+			t.Errorf("page %s: %v", name, err)
+		}
+		if name != "problem" {
+			if err := set.ExecuteTemplate(io.Discard, "live", f); err != nil {
+				t.Errorf("page %s live: %v", name, err)
+			}
 		}
 	}
 }

@@ -92,6 +92,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isDryRun(r) { // a route without an Access rule: never act on a question (Allowed)
+		w.WriteHeader(http.StatusNotImplemented)
+		return
+	}
 	if err := h(w, r); err != nil {
 		writeError(w, r, err)
 	}
