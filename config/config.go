@@ -42,6 +42,10 @@ type Config struct {
 	// memory between tasks; unset (0): worker.DefaultCacheSize (make run:
 	// worker.OneWorkerCacheSize).
 	CacheSize int
+	// SecureCookies (SECURE_COOKIES, default true) marks the console's
+	// cookies Secure: served over HTTPS, as in production. make run serves
+	// plain HTTP and turns it off.
+	SecureCookies bool
 	// Temporal holds the SDK client options. They are read by the SDK's own
 	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 	// TEMPORAL_TLS_*, TEMPORAL_PROFILE ...), so the names are the ones every
@@ -114,6 +118,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		if c.CacheSize, err = strconv.Atoi(v); err != nil || c.CacheSize < 1 {
 			errs = append(errs, fmt.Errorf("WORKER_CACHE_SIZE: want a positive number of workflows like 5000, got %q", v))
 		}
+	}
+	switch v := get("SECURE_COOKIES", "true"); v {
+	case "true", "false":
+		c.SecureCookies = v == "true"
+	default:
+		errs = append(errs, fmt.Errorf("SECURE_COOKIES: want true or false, got %q", v))
 	}
 	if c.WebhookURL != "" {
 		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

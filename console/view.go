@@ -212,7 +212,7 @@ func newKey() string {
 var funcs = template.FuncMap{
 	"newKey": newKey,
 	// args passes the CSRF token beside a page part's data.
-	"args": func(csrf string, v any) map[string]any { return map[string]any{"CSRF": csrf, "V": v} },
+	"args":  func(csrf string, v any) map[string]any { return map[string]any{"CSRF": csrf, "V": v} },
 	"domID": domID,
 }
 

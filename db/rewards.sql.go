@@ -374,24 +374,26 @@ FROM rewards
 WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text IS NULL OR step = $2::text)
-  AND ($3::bool
-       OR (status IN ('pending', 'approved', 'returned')
-           AND ((step_role <> '' AND step_role = ANY ($4::text[])
-                 AND NOT ($5::text = ANY (excluded)))
-                OR $5::text = ANY (awaiting)))
-       OR nominator_id = $6::text)
-  AND ($7::timestamptz IS NULL
-       OR (created_at, nomination_no) > ($7::timestamptz, $8::text))
+  AND (CASE WHEN $3::bool THEN nominee_id = $4::text
+       ELSE ($5::bool
+             OR (status IN ('pending', 'approved', 'returned')
+                 AND ((step_role <> '' AND step_role = ANY ($6::text[])
+                       AND NOT ($4::text = ANY (excluded)))
+                      OR $4::text = ANY (awaiting)))
+             OR nominator_id = $7::text) END)
+  AND ($8::timestamptz IS NULL
+       OR (created_at, nomination_no) > ($8::timestamptz, $9::text))
 ORDER BY created_at, nomination_no
-LIMIT $9
+LIMIT $10
 `
 
 type ListRewardsParams struct {
 	Status         *string
 	Step           *string
+	MineOnly       bool
+	Caller         string
 	ScopeAll       bool
 	ScopeRoles     []string
-	Caller         string
 	ScopeNominator *string
 	AfterCreatedAt *time.Time
 	AfterNo        *string
@@ -425,14 +427,16 @@ type ListRewardsRow struct {
 // step is given to one of the caller's roles (scope_roles) without the
 // caller among excluded, or the caller is among awaiting; plus, with
 // scope_nominator, those the caller nominated. Keyset by (created_at,
-// nomination_no).
+// nomination_no). mine_only: only the rewards the caller is nominated for
+// (anyone's own, R7).
 func (q *Queries) ListRewards(ctx context.Context, arg ListRewardsParams) ([]ListRewardsRow, error) {
 	rows, err := q.db.Query(ctx, listRewards,
 		arg.Status,
 		arg.Step,
+		arg.MineOnly,
+		arg.Caller,
 		arg.ScopeAll,
 		arg.ScopeRoles,
-		arg.Caller,
 		arg.ScopeNominator,
 		arg.AfterCreatedAt,
 		arg.AfterNo,

@@ -76,6 +76,8 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// make run serves plain HTTP: Secure cookies only when asked for.
+	cfg.SecureCookies = os.Getenv("SECURE_COOKIES") == "true"
 	log := cfg.Logger()
 	if err := os.MkdirAll(dev.dataDir, 0o755); err != nil {
 		return err
@@ -178,7 +180,7 @@ func Run(ctx context.Context, out io.Writer) error {
 	}
 	cleanups = append(cleanups, w.Stop)
 
-	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, Registry: reg, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout})
+	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, Registry: reg, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return err
 	}
@@ -210,7 +212,7 @@ func Run(ctx context.Context, out io.Writer) error {
 		})
 	}
 	g.Go(func() error { return server.Serve(gctx, l, srv, log) })
-	g.Go(func() error { return srv.Reconcile(gctx) })
+	g.Go(func() error { return srv.Run(gctx) })
 	err = g.Wait()
 	log.Info("shutting down")
 	return err
@@ -226,6 +228,7 @@ func printBanner(out io.Writer, b banner) {
 	p("")
 	p("  After-sales performance service is running (Ctrl-C stops every part)")
 	p("")
+	p("  Console        %s/   (sign in with a token below)", b.api)
 	p("  API            %s   (OpenAPI: %s/openapi.json)", b.api, b.api)
 	p("  Temporal UI    %s", b.ui)
 	p("  Temporal gRPC  %s", b.temporal)

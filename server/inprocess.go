@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/acme/aftersales/auth"
@@ -87,7 +86,3 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 var _ io.Writer = (*recorder)(nil)
-
-// Mount adds routes beside the API's (the console's) to the same router,
-// so they share its middleware: request ids, metrics, panics.
-func (s *Server) Mount(m interface{ Mount(chi.Router) }) { m.Mount(s.router) }

@@ -524,7 +524,8 @@ var rewardSteps = []workflows.Step{workflows.StepManager, workflows.StepHR, work
 // Each caller sees exactly what they may act on now: open rewards whose
 // step is given to one of their roles (unless four eyes excludes them) or
 // names them; plus, for those who nominate (manager, hr), their own
-// nominations. HR sees every reward with ?all=true.
+// nominations. HR sees every reward with ?all=true. Anyone lists the
+// rewards they are nominated for with ?mine=true (R7: their own).
 func (s *Server) listRewards(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	me := principal(r)
@@ -550,12 +551,22 @@ func (s *Server) listRewards(w http.ResponseWriter, r *http.Request) error {
 	default:
 		errs.add("all", "must be true or false")
 	}
+	switch q.Get("mine") {
+	case "", "false":
+	case "true":
+		p.MineOnly = true
+	default:
+		errs.add("mine", "must be true or false")
+	}
 	var cur rewardCursor
 	if pg.decodeCursor(&cur, errs) {
 		p.AfterCreatedAt, p.AfterNo = &cur.CreatedAt, &cur.No
 	}
 	if err := errs.err(); err != nil {
 		return err
+	}
+	if !p.MineOnly && !me.Has(auth.HR, auth.Manager, auth.Committee) {
+		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "only hr, managers and the committee list rewards they do not receive (use mine=true)"}
 	}
 	if p.ScopeAll && !me.Has(auth.HR) {
 		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "only hr lists every reward (all=true)"}

@@ -5,6 +5,7 @@ package server
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/acme/aftersales/auth"
+	"github.com/acme/aftersales/console"
 	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/workflows"
 )
@@ -43,6 +45,8 @@ type Options struct {
 	// RequestTimeout bounds every /api request, commands included; past it
 	// the answer is 503 (see sendUpdate). Zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// SecureCookies marks the console's cookies Secure (HTTPS).
+	SecureCookies bool
 	// ReconcileInterval is how often interrupted creations are completed
 	// (see reconcile.go). Zero means DefaultReconcileInterval.
 	ReconcileInterval time.Duration
@@ -72,6 +76,8 @@ type Server struct {
 	reconcileEvery time.Duration
 	// authFailures throttles clients that keep sending bad tokens.
 	authFailures *failureLimiter
+	// console is the browser console, served beside the API (issue 10).
+	console *console.Console
 }
 
 // New builds the server and its routes.
@@ -109,7 +115,21 @@ func New(o Options) (*Server, error) {
 		s.auth = auth.NewTokenStore(s.q)
 	}
 	s.router = s.routes(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.console, err = console.New(console.Options{Log: o.Logger, Pool: o.Pool, API: s, Tokens: s.auth,
+		Sessions: auth.NewSessionStore(s.q), Location: o.Location, SecureCookies: o.SecureCookies})
+	if err != nil {
+		return nil, err
+	}
+	s.console.Mount(s.router)
 	return s, nil
+}
+
+// Run does the server's background work until ctx ends: completing
+// interrupted creations (Reconcile) and relaying change notices to the
+// console's open pages.
+func (s *Server) Run(ctx context.Context) error {
+	go s.console.Run(ctx)
+	return s.Reconcile(ctx)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
@@ -188,7 +208,8 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, TeamRoles: []auth.Role{auth.Manager},
 			Resource: subjectFromBody(s, "nominee_id", func(b *createRewardRequest) string { return b.NomineeID })})).
 			Method(http.MethodPost, "/rewards", handlerFunc(s.createReward))
-		r.With(authorize(only(auth.HR, auth.Manager, auth.Committee))).Method(http.MethodGet, "/rewards", handlerFunc(s.listRewards))
+		// hr, managers and the committee; anyone with ?mine=true (listRewards).
+		r.With(authorize(anyone)).Method(http.MethodGet, "/rewards", handlerFunc(s.listRewards))
 		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, OwnerRoles: auth.AllRoles, Resource: s.rewardReaders})).
 			Method(http.MethodGet, "/rewards/{no}", handlerFunc(s.getReward))
 		rewardCmds := s.rewardCommands()

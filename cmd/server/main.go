@@ -30,7 +30,7 @@ func run(ctx context.Context) error {
 	}
 	defer tc.Close()
 	cfg := env.Config
-	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout})
+	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func run(ctx context.Context) error {
 	env.Log.Info("serving HTTP", "addr", l.Addr().String())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(gctx, l, srv, env.Log) })
-	// Completes creates a crash interrupted (server/reconcile.go).
-	g.Go(func() error { return srv.Reconcile(gctx) })
+	// Completes creates a crash interrupted (server/reconcile.go) and relays change notices to the console.
+	g.Go(func() error { return srv.Run(gctx) })
 	return g.Wait()
 }

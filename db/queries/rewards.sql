@@ -84,7 +84,8 @@ ORDER BY u.id;
 -- step is given to one of the caller's roles (scope_roles) without the
 -- caller among excluded, or the caller is among awaiting; plus, with
 -- scope_nominator, those the caller nominated. Keyset by (created_at,
--- nomination_no).
+-- nomination_no). mine_only: only the rewards the caller is nominated for
+-- (anyone's own, R7).
 SELECT nomination_no, nominee_id, nominator_id, kind, amount_fen, reason,
        coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
        excluded, due_at, round, needs_committee, last_seq, updated_at
@@ -92,12 +93,13 @@ FROM rewards
 WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
   AND (sqlc.narg(step)::text IS NULL OR step = sqlc.narg(step)::text)
-  AND (@scope_all::bool
-       OR (status IN ('pending', 'approved', 'returned')
-           AND ((step_role <> '' AND step_role = ANY (@scope_roles::text[])
-                 AND NOT (@caller::text = ANY (excluded)))
-                OR @caller::text = ANY (awaiting)))
-       OR nominator_id = sqlc.narg(scope_nominator)::text)
+  AND (CASE WHEN @mine_only::bool THEN nominee_id = @caller::text
+       ELSE (@scope_all::bool
+             OR (status IN ('pending', 'approved', 'returned')
+                 AND ((step_role <> '' AND step_role = ANY (@scope_roles::text[])
+                       AND NOT (@caller::text = ANY (excluded)))
+                      OR @caller::text = ANY (awaiting)))
+             OR nominator_id = sqlc.narg(scope_nominator)::text) END)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, nomination_no) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_no)::text))
 ORDER BY created_at, nomination_no
