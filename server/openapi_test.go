@@ -60,6 +60,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 	routed := map[string]bool{}
 	err = chi.Walk(srv.Routes(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if route == "/" || strings.HasPrefix(route, "/console") {
+			return nil // the browser console's pages, not the JSON API
+		}
 		routed[method+" "+strings.TrimSuffix(route, "/")] = true
 		return nil
 	})
