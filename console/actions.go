@@ -108,7 +108,10 @@ func (c *Console) do(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, backTo(r), http.StatusSeeOther)
 		return
 	}
+	// The refusal goes beside the form (hx-target); success to the page's
+	// status line, the form closing.
 	w.Header().Set("HX-Trigger", "done")
+	w.Header().Set("HX-Retarget", "#status")
 	c.render(w, r, http.StatusOK, "", "status", statusLine{Kind: "ok", Text: done})
 }
 

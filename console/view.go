@@ -153,8 +153,11 @@ func (c *Console) directory(ctx context.Context) (directory, error) {
 
 // name of a user id ("system" for the workflows' own actions).
 func (d directory) name(id string) string {
-	if id == "system" {
+	switch id {
+	case "system":
 		return "the system"
+	case "escalation_officers": // R3: no manager to escalate to
+		return "the escalation officers"
 	}
 	if u, ok := d.byID[id]; ok {
 		return u.Name

@@ -32,19 +32,19 @@ type User struct {
 var (
 	demoDepartment = struct{ ID, Name string }{"aftersales", "After-sales Department"}
 	demoTeams      = []struct{ ID, Name, Manager string }{
-		{"team-a", "Service Team A", "manager1"},
-		{"team-b", "Service Team B", ""},
+		{"team-a", "售后一组 Team A", "manager1"},
+		{"team-b", "售后二组 Team B", ""},
 	}
 	// Users are the demo people, without tokens.
 	Users = []User{
-		{UserID: "agent1", Name: "Li Wei (agent)", Roles: []auth.Role{auth.Agent}, TeamID: "team-a"},
-		{UserID: "agent2", Name: "Wang Fang (agent)", Roles: []auth.Role{auth.Agent}, TeamID: "team-b"},
-		{UserID: "manager1", Name: "Zhang Min (team A supervisor)", Roles: []auth.Role{auth.Manager}, TeamID: "team-a"},
-		{UserID: "head1", Name: "Chen Jun (department head)", Roles: []auth.Role{auth.Manager}},
-		{UserID: "hr1", Name: "Liu Yang (HR)", Roles: []auth.Role{auth.HR}},
-		{UserID: "officer1", Name: "Zhao Lei (escalation officer)", Roles: []auth.Role{auth.EscalationOfficer}},
-		{UserID: "committee1", Name: "Sun Li (satisfaction committee)", Roles: []auth.Role{auth.Committee}},
-		{UserID: "admin1", Name: "Zhou Qiang (admin)", Roles: []auth.Role{auth.Admin}},
+		{UserID: "agent1", Name: "李伟 Li Wei", Roles: []auth.Role{auth.Agent}, TeamID: "team-a"},
+		{UserID: "agent2", Name: "王芳 Wang Fang", Roles: []auth.Role{auth.Agent}, TeamID: "team-b"},
+		{UserID: "manager1", Name: "张敏 Zhang Min", Roles: []auth.Role{auth.Manager}, TeamID: "team-a"},
+		{UserID: "head1", Name: "陈军 Chen Jun", Roles: []auth.Role{auth.Manager}},
+		{UserID: "hr1", Name: "刘洋 Liu Yang", Roles: []auth.Role{auth.HR}},
+		{UserID: "officer1", Name: "赵磊 Zhao Lei", Roles: []auth.Role{auth.EscalationOfficer}},
+		{UserID: "committee1", Name: "孙丽 Sun Li", Roles: []auth.Role{auth.Committee}},
+		{UserID: "admin1", Name: "周强 Zhou Qiang", Roles: []auth.Role{auth.Admin}},
 	}
 	demoHead = "head1"
 )

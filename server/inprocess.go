@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/acme/aftersales/auth"
@@ -28,6 +29,9 @@ type (
 // header may carry Idempotency-Key. It answers the status, the headers and
 // the body the API would have sent.
 func (s *Server) Call(ctx context.Context, p auth.Principal, method, target string, header http.Header, body []byte) (int, http.Header, []byte) {
+	// A fresh routing context: chi would otherwise go on routing the
+	// console's own request.
+	ctx = context.WithValue(ctx, chi.RouteCtxKey, nil)
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, inProcessKey{}, p), method, target, bytes.NewReader(body))
 	if err != nil {
 		return http.StatusBadRequest, http.Header{}, nil

@@ -5,8 +5,9 @@
 //      warning fraction, breached), computed from the server's instants so
 //      a stale page never shows a wrong state for long.
 //   2. Live updates: one EventSource on /console/events; each event makes
-//      the parts of the page that listen for "changed" (hx-trigger="changed
-//      from:body") reload themselves through htmx, at most every 500 ms.
+//      the page's live part (#live, hx-trigger="refresh from:body") reload
+//      itself through htmx, at most every 500 ms and not while a form in
+//      it is being filled in.
 (function () {
   "use strict";
 
@@ -48,22 +49,39 @@
     }
   }
 
+  // A live part reloads on "refresh" (hx-trigger="refresh from:body"),
+  // at most every 500 ms, and never under someone's hands: while a form
+  // in it is open or has focus, the reload waits until it is closed.
+  var pending = null;
+  function busy() {
+    var live = document.getElementById("live");
+    if (!live) {
+      return false;
+    }
+    var active = document.activeElement;
+    var typing = active && live.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+    return typing || live.querySelector("details.action[open]") !== null;
+  }
+  function refresh() {
+    if (pending) {
+      return;
+    }
+    pending = setTimeout(function again() {
+      if (busy()) {
+        pending = setTimeout(again, 1000);
+        return;
+      }
+      pending = null;
+      document.body.dispatchEvent(new CustomEvent("refresh"));
+    }, 500);
+  }
+
   function listen() {
     if (!window.EventSource || !document.body.hasAttribute("data-live")) {
       return;
     }
-    var pending = null;
-    var changed = function () {
-      if (pending) {
-        return;
-      }
-      pending = setTimeout(function () {
-        pending = null;
-        document.body.dispatchEvent(new CustomEvent("changed"));
-      }, 500);
-    };
     var es = new EventSource("/console/events");
-    es.addEventListener("changed", changed);
+    es.addEventListener("changed", refresh);
     // After a lost connection the browser reconnects by itself; reload
     // once it is back, since events may have been missed meanwhile.
     var lost = false;
@@ -71,10 +89,24 @@
     es.onopen = function () {
       if (lost) {
         lost = false;
-        changed();
+        refresh();
       }
     };
   }
+
+  // A command succeeded (the server's HX-Trigger "done"): close its form
+  // and show the new state.
+  document.addEventListener("done", function (e) {
+    var form = e.target.closest ? e.target.closest("form") : null;
+    if (form) {
+      form.reset();
+      var details = form.closest("details");
+      if (details) {
+        details.removeAttribute("open");
+      }
+    }
+    refresh();
+  });
 
   // Re-run the ticker on content htmx swapped in, so new rows tick at once.
   document.addEventListener("htmx:afterSettle", tick);
