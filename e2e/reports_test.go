@@ -228,7 +228,7 @@ func (s *stack) seedComplaint(c historicComplaint) {
 	s.exec(`INSERT INTO complaints (complaint_no, request_hash, customer_name, customer_phone, product, category, description,
 	          assignee_id, team_id, received_at, created_by, status, resolved_at, contact_due_at, contact_met_at, plan_due_at,
 	          plan_met_at, resolution_due_at, resolution_met_at, resolution_paused, counted_for, last_seq)
-	        VALUES ($1, sha256($1::bytea), 'Ms Secret Customer', '13912345678', 'kettle', 'repair', 'leaks',
+	        VALUES ($1, sha256(convert_to($1::text, 'UTF8')), 'Ms Secret Customer', '13912345678', 'kettle', 'repair', 'leaks',
 	          $2, $3, $4, 'officer1', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		c.no, c.assignee, c.team, c.received, status, resolvedAt, contact, met(contact, c.contactMet), plan, met(plan, c.planMet),
 		res, met(res, c.resMet), c.paused, counted, lastSeq)
