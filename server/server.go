@@ -184,6 +184,7 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		employeesManager := Access{TeamRoles: []auth.Role{auth.Manager}, Resource: s.deductionResource}
 		r.With(authorize(employeesManager)).Method(http.MethodPost, "/deductions/{id}/confirm", s.decideDeduction("confirmed"))
 		r.With(authorize(employeesManager)).Method(http.MethodPost, "/deductions/{id}/cancel", s.decideDeduction("cancelled"))
+		r.With(authorize(recordRows.access())).Method(http.MethodGet, "/deductions", handlerFunc(s.listDeductions))
 
 		// Assessments and appeals (R4, R6).
 		r.With(authorize(only(auth.HR))).Method(http.MethodPost, "/assessment-cycles", handlerFunc(s.startCycle))
@@ -202,7 +203,14 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		// HR decides, or the skip-level manager (the department head, R6).
 		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, OwnerRoles: []auth.Role{auth.Manager}, Resource: s.assessedResource(true, true)})).
 			Method(http.MethodPost, "/appeals/{id}/decision", appealCmds["decision"])
+		r.With(authorize(recordRows.access())).Method(http.MethodGet, "/appeals", handlerFunc(s.listAppeals))
 		r.With(authorize(only(auth.HR))).Method(http.MethodGet, "/reports/annual/{year}", handlerFunc(s.annualReport))
+
+		// Reports (R7); whose rows each shows is declared in lists.go.
+		r.With(authorize(performanceRows.access())).Method(http.MethodGet, "/reports/timeliness", handlerFunc(s.timelinessReport))
+		r.With(authorize(performanceRows.access())).Method(http.MethodGet, "/reports/csi", handlerFunc(s.csiReport))
+		r.With(authorize(oversightRows.access())).Method(http.MethodGet, "/reports/appeals", handlerFunc(s.appealsReport))
+		r.With(authorize(oversightRows.access())).Method(http.MethodGet, "/reports/approvals", handlerFunc(s.approvalsReport))
 
 		// Rewards (R5).
 		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, TeamRoles: []auth.Role{auth.Manager},

@@ -66,25 +66,16 @@ ORDER BY technician_id;
 -- R4.0, R4.3 (R3): a complaint counts in the month of the due_at of its first
 -- missed clock, or, when it missed none, of its resolution (unresolved
 -- complaints with no miss are not counted yet), for its assignee at that
--- instant (counted_for; the current assignee for rows synced before it). A clock is
--- missed when met at or after due_at, or unmet with due_at passed at as_of
--- (a paused resolution clock is not running, so not missed). A deadline is
--- 24:00 of its day written as 00:00 of the next (R2), so a miss due at
--- exactly the month's start belongs to the month before: (start, end].
--- Timely = none of the three missed.
+-- instant (counted_for; the current assignee for rows synced before it).
+-- Whether a clock was missed at as_of is complaint_first_miss's (migration
+-- 00012, shared with the timeliness report). A deadline is 24:00 of its day
+-- written as 00:00 of the next (R2), so a miss due at exactly the month's
+-- start belongs to the month before: (start, end]. Timely = none missed.
 WITH c AS (
     SELECT coalesce(counted_for, assignee_id) AS assignee_id, resolved_at,
-           least(
-               CASE WHEN contact_met_at >= contact_due_at
-                      OR (contact_met_at IS NULL AND contact_due_at <= @as_of::timestamptz)
-                    THEN contact_due_at END,
-               CASE WHEN plan_met_at >= plan_due_at
-                      OR (plan_met_at IS NULL AND plan_due_at <= @as_of::timestamptz)
-                    THEN plan_due_at END,
-               CASE WHEN resolution_met_at >= resolution_due_at
-                      OR (resolution_met_at IS NULL AND NOT resolution_paused AND resolution_due_at <= @as_of::timestamptz)
-                    THEN resolution_due_at END
-           ) AS first_miss
+           complaint_first_miss(contact_due_at, contact_met_at, plan_due_at, plan_met_at,
+                                resolution_due_at, resolution_met_at, resolution_paused,
+                                @as_of::timestamptz) AS first_miss
     FROM complaints
 )
 SELECT assignee_id, count(*)::int AS complaints, (count(*) FILTER (WHERE first_miss IS NULL))::int AS timely
