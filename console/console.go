@@ -219,7 +219,7 @@ func homeOf(p auth.Principal) string {
 	case p.Has(auth.Manager):
 		return "/console/team"
 	case p.Has(auth.Committee):
-		return "/console/rewards"
+		return "/console/approvals"
 	default:
 		return "/console/me"
 	}

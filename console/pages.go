@@ -80,6 +80,10 @@ func (c *Console) pageRoutes(r chi.Router) {
 	r.Get("/console/appeals/{id}", c.page("appeal", "Appeal", c.appealData))
 	r.Get("/console/rewards/{no}", c.page("reward", "Reward", c.rewardData))
 	r.Post("/console/do/*", c.do)
+	// Any other console address: a 404 page, not the API's JSON.
+	r.Get("/console/*", c.page("problem", "", func(*http.Request, directory) (any, error) {
+		return nil, &problem{Status: http.StatusNotFound, Message: "there is no such page in the console"}
+	}))
 }
 
 // me is the signed-in person.

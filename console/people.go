@@ -194,9 +194,11 @@ func (c *Console) rewardGroups(r *http.Request, d directory) ([]stepGroup, error
 			g.Rewards = append(g.Rewards, row)
 		}
 	}
-	out := make([]stepGroup, 0, len(order))
+	var out []stepGroup
 	for _, g := range order {
-		out = append(out, *g)
+		if len(g.Rewards) > 0 {
+			out = append(out, *g)
+		}
 	}
 	return out, nil
 }

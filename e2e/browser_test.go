@@ -55,21 +55,37 @@ func (s *stack) newBrowser() *browser {
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	s.t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	s.t.Cleanup(func() { cancel(); cancelAlloc() })
 	b := &browser{t: s.t, s: s, ctx: ctx}
-	// axe-core is injected by the test, not served: let it past the CSP.
+	// The first call starts the browser, under a context without a
+	// timeout (a timeout there would stop the browser); axe-core is
+	// injected by the test, not served: let it past the CSP.
 	if _, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
 		s.t.Fatal(err)
 	}
 	return b
 }
 
+// get runs one action that answers a value, within stepTimeout.
+func get[T any](b *browser, a chromedp.Action[T]) (T, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	return chromedp.Run(ctx, a)
+}
+
+// stepTimeout bounds each browser step, so a test that waits for what
+// never comes fails in seconds.
+const stepTimeout = 20 * time.Second
+
 func (b *browser) run(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
-		b.shot("failed")
-		b.t.Fatal(err)
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	for i, step := range steps {
+		if err := chromedp.Do(ctx, step); err != nil {
+			b.shot("failed")
+			b.t.Fatalf("step %d: %v", i+1, err)
+		}
 	}
 }
 
@@ -94,7 +110,7 @@ func (b *browser) open(path string) {
 
 func (b *browser) path() string {
 	b.t.Helper()
-	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	loc, err := get(b, chromedp.Location())
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -104,7 +120,7 @@ func (b *browser) path() string {
 
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	s, err := get(b, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -114,7 +130,7 @@ func (b *browser) text(sel string) string {
 // eval evaluates a JavaScript expression (promises awaited).
 func eval[T any](b *browser, expr string) T {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	v, err := get(b, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.t.Fatalf("%s: %v", expr, err)
 	}
@@ -126,13 +142,15 @@ func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel)))
+		got, err := get(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel)))
 		if err == nil && strings.Contains(got, want) {
 			return
 		}
 		if time.Now().After(deadline) {
+			html, herr := get(b, chromedp.Evaluate[string](`document.body.innerHTML.slice(0, 3000)`))
+			b.t.Logf("page: %s %v", html, herr)
 			b.shot("timeout")
-			b.t.Fatalf("%s: text %q does not contain %q", sel, got, want)
+			b.t.Fatalf("%s: text %q does not contain %q (%v)", sel, got, want, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -141,7 +159,7 @@ func (b *browser) waitText(sel, want string) {
 // axe runs axe-core on the page: no serious or critical violation.
 func (b *browser) axe() {
 	b.t.Helper()
-	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](axeSource+";0")); err != nil {
+	if _, err := get(b, chromedp.Evaluate[int](axeSource+";0")); err != nil {
 		b.t.Fatal(err)
 	}
 	violations := eval[[]string](b, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
@@ -157,7 +175,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 // shot saves a full-page screenshot as screenshots/<test>-<name>.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := get(b, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return

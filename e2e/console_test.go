@@ -141,10 +141,14 @@ func TestConsole_R3_AssigneeResolvesFromComplaintPage(t *testing.T) {
 	s.must(s.call("officer1", "POST", "/api/v1/complaints", c), 201, "P-1")
 	s.backdated("P-2", "agent2", 1)
 
+	for _, step := range []struct{ path, field string }{{"contact", "note"}, {"plan", "plan"}} {
+		s.must(s.call("agent1", "POST", "/api/v1/complaints/P-1/"+step.path, map[string]any{step.field: "done"}), 200, step.path)
+	}
+
 	b := s.newBrowser()
 	b.signIn("agent1")
 	b.open("/console/complaints/P-1")
-	b.waitText("#live", "Record contact")
+	b.waitText("#live", "Resolve")
 	b.axe()
 	b.run(click(`details:has(form[action$="/P-1/resolve"]) summary`),
 		typeInto(`form[action$="/P-1/resolve"] textarea`, "replaced the compressor 压缩机"),
