@@ -162,7 +162,7 @@ func (c *Console) appealRows(r *http.Request, items []appealItem, d directory, n
 // may act on now (the API lists exactly those, and their own nominations).
 func (c *Console) rewardGroups(r *http.Request, d directory) ([]stepGroup, error) {
 	var rewards list[rewardItem]
-	if err := c.get(r.Context(), "/api/v1/rewards?status=pending&limit=200", &rewards); err != nil {
+	if err := c.get(r.Context(), "/api/v1/rewards?limit=200", &rewards); err != nil {
 		return nil, err
 	}
 	p := me(r)

@@ -184,3 +184,124 @@ func TestConsole_R3_AssigneeResolvesFromComplaintPage(t *testing.T) {
 		t.Errorf("a post with its CSRF token: %d", status)
 	}
 }
+
+// R3/R4.4: a missed clock proposes a deduction; the manager finds it on
+// their page and confirms it there.
+func TestConsole_R4_4_ManagerConfirmsBreachDeduction(t *testing.T) {
+	s := startStack(t)
+	s.live()
+	s.backdated("D-1", "agent1", 3)
+	var id string
+	s.poll("the breach's proposed deduction", 20*time.Second, func() bool {
+		items, _ := s.call("manager1", "GET", "/api/v1/deductions?status=proposed", nil).body["items"].([]any)
+		if len(items) == 1 {
+			id = fmt.Sprint(items[0].(map[string]any)["id"])
+		}
+		return id != ""
+	})
+	b := s.newBrowser()
+	b.signIn("manager1")
+	row := "#ded-" + id
+	b.waitText(row, "missed clock")
+	b.axe()
+	b.shot("team")
+	b.run(click(row+" details:nth-of-type(1) summary"), typeInto(row+" details:nth-of-type(1) textarea", "checked the call log"),
+		click(row+" details:nth-of-type(1) button[type=submit]"))
+	b.waitText("#status", "Deduction confirmed.")
+	r := s.must(s.call("manager1", "GET", "/api/v1/deductions?status=confirmed", nil), 200, "confirmed deductions")
+	if items, _ := r.body["items"].([]any); len(items) != 1 || fmt.Sprint(items[0].(map[string]any)["id"]) != id ||
+		items[0].(map[string]any)["decided_by"] != "manager1" {
+		t.Errorf("confirmed deductions: %s", r.raw)
+	}
+	s.poll("the confirmed deduction to leave the page", 10*time.Second, func() bool {
+		return eval[int](b, fmt.Sprintf(`document.querySelectorAll(%q).length`, row)) == 0
+	})
+}
+
+// R5.3: HR approves a reward on the desk, then records its payout there.
+func TestConsole_R5_HRApprovesAndRecordsPayout(t *testing.T) {
+	s := startStack(t)
+	s.live()
+	s.must(s.call("manager1", "POST", "/api/v1/rewards", rewardBody("R-C1", "agent1", "cash", 100000)), 201, "nominate")
+	s.waitInbox("head1", "", "R-C1")
+	s.must(s.call("head1", "POST", "/api/v1/rewards/R-C1/approve", map[string]any{"comment": "well deserved"}), 200, "head approves")
+	s.waitInbox("hr1", "", "R-C1")
+
+	b := s.newBrowser()
+	b.signIn("hr1")
+	b.waitText("#live", "R-C1")
+	b.axe()
+	b.shot("desk")
+	b.run(click(`details:has(form[action$="/R-C1/approve"]) summary`), click(`form[action$="/R-C1/approve"] button[type=submit]`))
+	b.waitText("#status", "Approved.")
+	b.waitText("#live", "Record payout")
+	b.run(click(`details:has(form[action$="/R-C1/payout"]) summary`), typeInto(`form[action$="/R-C1/payout"] input[name=payment_ref]`, "PAY-2026-001"),
+		click(`form[action$="/R-C1/payout"] button[type=submit]`))
+	b.waitText("#status", "Payout recorded.")
+	r := s.must(s.call("hr1", "GET", "/api/v1/rewards/R-C1", nil), 200, "R-C1")
+	if r.body["status"] != "paid" || r.body["payment_ref"] != "PAY-2026-001" {
+		t.Errorf("after the payout: %s", r.raw)
+	}
+	b.open("/console/rewards/R-C1")
+	b.waitText("#live", "PAY-2026-001")
+	b.axe()
+	b.shot("reward")
+}
+
+// R4/R6: HR starts the month on the desk; the agent sees the result
+// appear on their page and appeals it there; once in stage 2, HR decides
+// on the desk, the original score kept beside the correction.
+func TestConsole_R6_AgentAppealsAndHRDecides(t *testing.T) {
+	s := startStack(t)
+	s.live()
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(sh)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, sh).AddDate(0, -1, 0)
+	month := first.Format("2006-01")
+	s.must(s.call("agent1", "POST", "/api/v1/work-orders", map[string]any{"work_order_no": "WO-1", "technician_id": "agent1",
+		"completed_at": first.AddDate(0, 0, 4).Add(12 * time.Hour).Format(time.RFC3339)}), 201, "work order")
+
+	agent := s.newBrowser()
+	agent.signIn("agent1")
+	hr := s.newBrowser()
+	hr.signIn("hr1")
+	hr.waitText("#live", month+" has not been assessed")
+	hr.run(click(`details:has(form[action$="/assessment-cycles"]) summary`), click(`form[action$="/assessment-cycles"] button[type=submit]`))
+	hr.waitText("#status", "Assessment started.")
+
+	// The result reaches the agent's open page by itself.
+	agent.waitText("#live", month)
+	agent.axe()
+	agent.run(click(`details:has(form[action$="/appeals"]) summary`), typeInto(`form[action$="/appeals"] textarea`, "the repeat visit was the customer's request"),
+		click(`form[action$="/appeals"] button[type=submit]`))
+	agent.waitText("#status", "Appeal opened.")
+	agent.shot("appealed")
+	var appealID string
+	s.poll("the appeal", 10*time.Second, func() bool {
+		items, _ := s.call("hr1", "GET", "/api/v1/appeals?status=open", nil).body["items"].([]any)
+		if len(items) == 1 {
+			appealID = items[0].(map[string]any)["id"].(string)
+		}
+		return appealID != ""
+	})
+	s.must(s.call("manager1", "POST", "/api/v1/appeals/"+appealID+"/escalate", map[string]any{"reason": "the customer confirms"}), 200, "escalate")
+
+	hr.waitText("#live", "Appeals in stage 2")
+	form := fmt.Sprintf(`form[action$="/appeals/%s/decision"]`, appealID)
+	hr.waitText("#live", "Decide")
+	hr.run(click(`details:has(`+form+`) summary`), setValue(form+` select[name=outcome]`, "upheld"),
+		typeInto(form+` input[name=corrected_score]`, "90"), typeInto(form+` textarea[name=reason]`, "the visit time was the customer's choice"),
+		click(form+` button[type=submit]`))
+	hr.waitText("#status", "Decided.")
+	r := s.must(s.call("hr1", "GET", "/api/v1/appeals/"+appealID, nil), 200, "appeal")
+	if r.body["status"] != "upheld" || r.body["corrected_score"] != 90.0 {
+		t.Errorf("after the decision: %s", r.raw)
+	}
+	hr.waitText("#live", "corrected from")
+	hr.axe()
+	hr.shot("desk")
+	hr.open("/console/appeals/" + appealID)
+	hr.waitText("#live", "Corrected score")
+	hr.axe()
+	hr.shot("appeal")
+}
