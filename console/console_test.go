@@ -53,6 +53,10 @@ func TestTemplatesRender(t *testing.T) {
 		"appeal":    detail,
 		"reward":    detail,
 		"problem":   &problem{Status: 403, Message: "no"},
+		"reports": reportsPage{AgentsTimeliness: []timelinessRow{{ID: "a"}}, TeamTimeliness: []timelinessRow{{ID: "t"}},
+			TimelinessChart: barChart{Bars: []bar{{Label: "t"}}}, CSIAgents: []csiRow{{Name: "a"}}, CSITeams: []csiRow{{Name: "t"}},
+			TrendChart:   lineChart{Months: []axisLabel{{Text: "01"}}, Lines: []line{{Label: "t", Dots: []point{{X: 1}}}}},
+			AppealsShown: true, ApprovalsShown: true, Approvals: []approvalRow{{No: "R-1", Overdue: true}}, ApprovalSteps: []approvalStepRow{{Step: "HR"}}},
 	}
 	for name, set := range c.pages {
 		d, ok := data[name]

@@ -304,4 +304,15 @@ func TestConsole_R6_AgentAppealsAndHRDecides(t *testing.T) {
 	hr.waitText("#live", "Corrected score")
 	hr.axe()
 	hr.shot("appeal")
+
+	// R7 reports: the month's ranking with the corrected score, and the
+	// appeal's outcome.
+	hr.open("/console/reports?month=" + month)
+	hr.waitText("#live", "CSI ranking, "+month)
+	if got := hr.text(`#csi-agents tbody tr td:nth-of-type(5)`); got != "90.0" {
+		t.Errorf("agent1's score in the CSI ranking: %q", got)
+	}
+	hr.waitText("#live", "Appeal outcomes")
+	hr.axe()
+	hr.shot("reports")
 }
