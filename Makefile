@@ -15,8 +15,9 @@ run:
 test: vet workflowcheck
 	go test -count=1 ./...
 
-## bench: the benchmark of issue 9 on a fresh stack it starts itself, e.g. `make bench BENCH_ARGS="-burst 2000"` (-h lists the sizes)
+## bench: the console's board over 10,000 open complaints (issue 10), then the benchmark of issue 9 on a fresh stack it starts itself, e.g. `make bench BENCH_ARGS="-burst 2000"` (-h lists the sizes)
 bench: build
+	go test -run '^$$' -bench BoardAt10k -benchtime 20x ./console
 	go build -o $(GOBIN)/aftersales-dev ./cmd/dev
 	go run ./cmd/bench $(BENCH_ARGS)
 
