@@ -124,6 +124,13 @@ func (c *Console) eventDetail(data map[string]any, d directory) string {
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		v := fmt.Sprint(data[k])
+		if list, ok := data[k].([]any); ok { // people: escalated_to
+			ids := make([]string, 0, len(list))
+			for _, x := range list {
+				ids = append(ids, fmt.Sprint(x))
+			}
+			v = d.names(ids)
+		}
 		if s, ok := data[k].(string); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 				v = c.when(t)

@@ -116,6 +116,15 @@ type monthResults struct {
 	Start                           []action // start this month's assessment (HR, R4)
 }
 
+// yuan shows an amount of fen as CNY: ¥1,000.00.
+func yuan(fen int64) string {
+	whole := fmt.Sprint(fen / 100)
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return fmt.Sprintf("¥%s.%02d", whole, fen%100)
+}
+
 func num(n *json.Number) string {
 	if n == nil {
 		return "—"
@@ -180,7 +189,7 @@ func (c *Console) rewardGroups(r *http.Request, d directory) ([]stepGroup, error
 		row := rewardRow{No: x.NominationNo, Nominee: d.name(x.NomineeID), Kind: x.Kind, Reason: x.Reason,
 			Step: stepLabels[*x.Step], DueLocal: c.whenP(x.DueAt)}
 		if x.Kind == string(workflows.KindCash) {
-			row.Amount = fmt.Sprintf("¥%d.%02d", x.AmountFen/100, x.AmountFen%100)
+			row.Amount = yuan(x.AmountFen)
 		}
 		awaitsMe := false
 		for _, id := range x.Awaiting {

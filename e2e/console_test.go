@@ -120,6 +120,12 @@ func TestConsole_R3_BoardLiveAndAcknowledge(t *testing.T) {
 	b.waitText(esc+" details:nth-of-type(3) .result", "may only move forward")
 	b.shot("refused")
 
+	// The complaint page of the breached complaint, as the officer sees it.
+	b.open("/console/complaints/B-1")
+	b.waitText("#live", "Deadline missed")
+	b.axe()
+	b.shot("complaint")
+
 	// The board on a 390 px phone: nothing wider than the screen.
 	b.run(viewport(390, 844))
 	b.open("/console/board")
