@@ -20,31 +20,28 @@ type rate = *json.Number
 
 type timelinessRow struct {
 	ID, TeamID string
-	Received   int
-	Timely     int
-	Untimely   int
-	Pending    int
-	Rate       rate
+	timelinessCounts
+}
+
+// timelinessCounts are a row's counts in GET /api/v1/reports/timeliness.
+type timelinessCounts struct {
+	Received int  `json:"received"`
+	Timely   int  `json:"timely"`
+	Untimely int  `json:"untimely"`
+	Pending  int  `json:"pending"`
+	Rate     rate `json:"on_time_rate"`
 }
 
 // timelinessDoc is GET /api/v1/reports/timeliness.
 type timelinessDoc struct {
 	Agents []struct {
-		AgentID  string `json:"agent_id"`
-		TeamID   string `json:"team_id"`
-		Received int    `json:"received"`
-		Timely   int    `json:"timely"`
-		Untimely int    `json:"untimely"`
-		Pending  int    `json:"pending"`
-		Rate     rate   `json:"on_time_rate"`
+		AgentID string `json:"agent_id"`
+		TeamID  string `json:"team_id"`
+		timelinessCounts
 	} `json:"agents"`
 	Teams []struct {
-		TeamID   string `json:"team_id"`
-		Received int    `json:"received"`
-		Timely   int    `json:"timely"`
-		Untimely int    `json:"untimely"`
-		Pending  int    `json:"pending"`
-		Rate     rate   `json:"on_time_rate"`
+		TeamID string `json:"team_id"`
+		timelinessCounts
 	} `json:"teams"`
 }
 
@@ -235,13 +232,12 @@ func (c *Console) reportsData(r *http.Request, d directory) (any, error) {
 	}
 	page.TimelinessChart = barChart{Title: "On-time rate by team, %", Max: 100}
 	for _, t := range tl.Teams {
-		page.TeamTimeliness = append(page.TeamTimeliness, timelinessRow{ID: d.teamName(t.TeamID), Received: t.Received,
-			Timely: t.Timely, Untimely: t.Untimely, Pending: t.Pending, Rate: t.Rate})
+		page.TeamTimeliness = append(page.TeamTimeliness, timelinessRow{ID: d.teamName(t.TeamID), timelinessCounts: t.timelinessCounts})
 		page.TimelinessChart.add(d.teamName(t.TeamID), numFloat(t.Rate), num(t.Rate))
 	}
 	for _, a := range tl.Agents {
 		page.AgentsTimeliness = append(page.AgentsTimeliness, timelinessRow{ID: d.name(a.AgentID), TeamID: d.teamName(a.TeamID),
-			Received: a.Received, Timely: a.Timely, Untimely: a.Untimely, Pending: a.Pending, Rate: a.Rate})
+			timelinessCounts: a.timelinessCounts})
 	}
 
 	var csi csiDoc
