@@ -120,7 +120,7 @@ func (c *Console) answer(w http.ResponseWriter, r *http.Request, p *problem) {
 	if p.RetryAfter != "" {
 		w.Header().Set("Retry-After", p.RetryAfter)
 	}
-	line := statusLine{Kind: "error", Text: p.Text()}
+	line := statusLine{Kind: "error", Text: p.Text(), Title: problemTitle(p.Status)}
 	if r.Header.Get("HX-Request") == "" {
 		line.Back = backTo(r)
 		c.render(w, r, p.Status, "", "refused", line)
@@ -130,7 +130,7 @@ func (c *Console) answer(w http.ResponseWriter, r *http.Request, p *problem) {
 }
 
 type statusLine struct {
-	Kind, Text, Back string
+	Kind, Text, Back, Title string
 }
 
 // backTo is the console page the form was on (its same-origin Referer), or

@@ -240,19 +240,13 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 }
 
-// refuse answers a request the console will not carry out, with a message
-// for the person (htmx shows it in place; a plain form gets a page).
-func (c *Console) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(msg))
-}
-
-// fail answers an error no person can fix by changing their input.
+// fail answers an error no person can fix by changing their input: a
+// dependency down (PostgreSQL, Temporal) or a bug, logged. 503 with
+// Retry-After, as the API answers.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	c.log.ErrorContext(r.Context(), "console", "error", err)
-	w.Header().Set("Retry-After", "5")
-	c.refuse(w, r, http.StatusServiceUnavailable, "The service cannot answer just now. Please try again in a few seconds.")
+	c.answer(w, r, &problem{Status: http.StatusServiceUnavailable, RetryAfter: "5",
+		Message: "the service cannot answer just now; please try again in a few seconds"})
 }
 
 type sessionCtxKey struct{}

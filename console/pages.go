@@ -56,6 +56,8 @@ func problemTitle(status int) string {
 		return "Not found"
 	case http.StatusServiceUnavailable:
 		return "Unavailable just now"
+	case http.StatusBadRequest, http.StatusConflict:
+		return "Not done"
 	default:
 		return http.StatusText(status)
 	}

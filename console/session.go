@@ -84,7 +84,8 @@ func (c *Console) checkCSRF(next http.Handler) http.Handler {
 			got = r.PostFormValue("csrf")
 		}
 		if !sameToken(got, sess.CSRF) {
-			c.refuse(w, r, http.StatusForbidden, "This form has expired or did not come from this console. Reload the page and try again.")
+			c.answer(w, r, &problem{Status: http.StatusForbidden,
+				Message: "this form has expired or did not come from this console; reload the page and try again"})
 			return
 		}
 		next.ServeHTTP(w, r)
