@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/aftersales/telemetry"
 )
 
 // Open connects a pool to url and checks it answers.
@@ -23,6 +25,7 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
+	cfg.ConnConfig.Tracer = telemetry.PgxTracer()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)

@@ -33,6 +33,7 @@ import (
 	"github.com/acme/aftersales/localpg"
 	"github.com/acme/aftersales/migrations"
 	"github.com/acme/aftersales/server"
+	"github.com/acme/aftersales/telemetry"
 	"github.com/acme/aftersales/worker"
 	"github.com/acme/aftersales/workflows"
 )
@@ -123,6 +124,11 @@ func Run(ctx context.Context, out io.Writer) error {
 	// Temporal.
 	opts := cfg.Temporal
 	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	tracing, err := telemetry.TemporalInterceptor()
+	if err != nil {
+		return err
+	}
+	opts.Interceptors = append(opts.Interceptors, tracing)
 	uiURL := "(external Temporal: use its own UI)"
 	if os.Getenv("TEMPORAL_ADDRESS") == "" {
 		log.Info("starting embedded Temporal server", "db", filepath.Join(dev.dataDir, "temporal.db"))

@@ -41,11 +41,11 @@ type stack struct {
 	srv      *server.Server
 }
 
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T, opts ...temporaltest.TestServerOption) *stack {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	ts := temporaltest.NewServer(append([]temporaltest.TestServerOption{temporaltest.WithT(t)}, opts...)...)
 	tc := ts.GetDefaultClient()
 	if err := worker.EnsureSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 		t.Fatal(err)

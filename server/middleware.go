@@ -10,6 +10,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // httpMetrics are labelled by chi's route pattern, never the raw path, so
@@ -43,7 +45,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		reqID := middleware.GetReqID(r.Context())
 		ww.Header().Set("X-Request-Id", reqID)
-		st := &reqState{log: s.log.With(slog.String("request_id", reqID))}
+		log := s.log.With(slog.String("request_id", reqID))
+		span := trace.SpanFromContext(r.Context())
+		if sc := span.SpanContext(); sc.IsValid() { // one id to find the request's trace from its log lines
+			log = log.With(slog.String("trace_id", sc.TraceID().String()))
+		}
+		st := &reqState{log: log}
 		r = r.WithContext(withReqState(r.Context(), st))
 
 		next.ServeHTTP(ww, r)
@@ -52,6 +59,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			route = rc.RoutePattern()
 		}
+		span.SetName(r.Method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route))
 		elapsed := time.Since(start)
 		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(ww.Status())).Inc()
 		s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
@@ -71,6 +72,8 @@ type Server struct {
 	metrics  *httpMetrics
 	openapi  []byte
 	router   chi.Router
+	// handler is router, traced (otelhttp: continues a caller's W3C trace).
+	handler http.Handler
 	timeout  time.Duration
 	// reconcileEvery is the period of Reconcile.
 	reconcileEvery time.Duration
@@ -121,6 +124,13 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.console.Mount(s.router)
+	s.handler = otelhttp.NewHandler(s.router, "http",
+		// Probes and scrapes are not worth a trace each.
+		otelhttp.WithFilter(func(r *http.Request) bool {
+			return r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && r.URL.Path != "/metrics"
+		}),
+		// Named by method here, by route once chi has routed (observe).
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
 	return s, nil
 }
 
@@ -132,7 +142,7 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Reconcile(ctx)
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Routes exposes the route tree (the OpenAPI test walks it).
 func (s *Server) Routes() chi.Routes { return s.router }

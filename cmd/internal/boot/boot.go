@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
@@ -17,13 +18,22 @@ import (
 
 	"github.com/acme/aftersales/config"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/telemetry"
 )
 
 // Main runs run until SIGINT/SIGTERM, printing its error as "name: error".
+// Traces go out by OTLP when the environment asks (package telemetry).
 func Main(name string, run func(ctx context.Context) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx); err != nil {
+	shutdown, err := telemetry.Setup(ctx, "aftersales-"+name)
+	if err == nil {
+		err = run(ctx)
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = shutdown(flush)
+		cancel()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, name+":", err)
 		stop()
 		os.Exit(1)
@@ -54,5 +64,11 @@ func Load(ctx context.Context) (Env, error) {
 	}
 	opts := cfg.Temporal
 	opts.Logger = sdklog.NewStructuredLogger(log)
+	tracing, err := telemetry.TemporalInterceptor()
+	if err != nil {
+		pool.Close()
+		return Env{}, err
+	}
+	opts.Interceptors = append(opts.Interceptors, tracing)
 	return Env{Config: cfg, Log: log, Pool: pool, Temporal: opts}, nil
 }
