@@ -713,8 +713,8 @@ func checkPDBsAndPolicies(t *testing.T, m manifests) {
 	}
 }
 
-// TestChartRefusesUnsafeValues: the render-time checks fail with a message
-// that says what to set.
+// TestChartRefusesUnsafeValues: the render-time checks and the values schema
+// fail with a message that says what to set.
 func TestChartRefusesUnsafeValues(t *testing.T) {
 	h := helm(t)
 	for name, c := range map[string]struct {
@@ -724,6 +724,10 @@ func TestChartRefusesUnsafeValues(t *testing.T) {
 		"no database": {nil, "secret.existingSecret"},
 		"grace period too short": {[]string{"--set", "secret.existingSecret=x", "--set", "config.requestTimeoutSeconds=30"},
 			"server.terminationGracePeriodSeconds (30) must exceed"},
+		// values.schema.json refuses unknown keys: a misspelt setting would
+		// otherwise be ignored without a word.
+		"misspelt value": {[]string{"--set", "secret.existingSecret=x", "--set", "worker.autoscalling.enabled=true"},
+			"additional properties 'autoscalling' not allowed"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"template", releaseName, chartDir}, c.args...)
