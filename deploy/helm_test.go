@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -245,6 +247,7 @@ func TestChartRendersValidManifests(t *testing.T) {
 				checkSelects(t, "Deployment "+d.Name, d.Spec.Selector, d.Spec.Template.Labels)
 			}
 			checkPod(t, job.Name, &job.Spec.Template.Spec, m, c)
+			checkCommands(t, m)
 			checkServer(t, server, cm)
 			checkWorker(t, worker, cm, m)
 			checkMigrate(t, job, m, c)
@@ -420,6 +423,36 @@ func checkPod(t *testing.T, name string, p *corev1.PodSpec, m manifests, c chart
 		for _, e := range ctr.Env {
 			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
 				checkSecretRef(t, what, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key, m, c)
+			}
+		}
+	}
+}
+
+// checkCommands: each pod runs a binary the image's final stage puts where
+// the chart looks for it.
+func checkCommands(t *testing.T, m manifests) {
+	t.Helper()
+	stages, _ := dockerfile(t)
+	final := stages[len(stages)-1]
+	inImage := map[string]bool{}
+	for _, cmd := range final.Commands {
+		if c, ok := cmd.(*instructions.CopyCommand); ok {
+			for _, src := range c.SourcePaths {
+				inImage[path.Join(c.DestPath, path.Base(src))] = true
+			}
+		}
+	}
+	var pods []corev1.PodSpec
+	for _, d := range m.deployments {
+		pods = append(pods, d.Spec.Template.Spec)
+	}
+	for _, j := range m.jobs {
+		pods = append(pods, j.Spec.Template.Spec)
+	}
+	for _, p := range pods {
+		for _, ctr := range p.Containers {
+			if len(ctr.Command) == 0 || !inImage[ctr.Command[0]] {
+				t.Errorf("container %s runs %v; the image holds %v", ctr.Name, ctr.Command, inImage)
 			}
 		}
 	}
