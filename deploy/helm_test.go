@@ -244,6 +244,7 @@ func TestChartRendersValidManifests(t *testing.T) {
 			checkConfigMap(t, cm)
 			for _, d := range []*appsv1.Deployment{server, worker} {
 				checkPod(t, d.Name, &d.Spec.Template.Spec, m, c)
+				checkFilesMounted(t, d, cm)
 				checkSelects(t, "Deployment "+d.Name, d.Spec.Selector, d.Spec.Template.Labels)
 			}
 			checkPod(t, job.Name, &job.Spec.Template.Spec, m, c)
@@ -424,6 +425,23 @@ func checkPod(t *testing.T, name string, p *corev1.PodSpec, m manifests, c chart
 			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
 				checkSecretRef(t, what, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key, m, c)
 			}
+		}
+	}
+}
+
+// checkFilesMounted: every file the ConfigMap points at (the Temporal TLS
+// certificate, key and CA) is under one of the container's mounts.
+func checkFilesMounted(t *testing.T, d *appsv1.Deployment, cm *corev1.ConfigMap) {
+	t.Helper()
+	ctr := container(t, d)
+	for k, v := range cm.Data {
+		if !strings.HasSuffix(k, "_PATH") {
+			continue
+		}
+		if !slices.ContainsFunc(ctr.VolumeMounts, func(vm corev1.VolumeMount) bool {
+			return strings.HasPrefix(v, strings.TrimSuffix(vm.MountPath, "/")+"/")
+		}) {
+			t.Errorf("%s: %s=%s is under none of its mounts", d.Name, k, v)
 		}
 	}
 }

@@ -109,11 +109,13 @@ and the Temporal TLS material when configured.
 - name: temporal-client-cert
   secret:
     secretName: {{ . }}
+    defaultMode: 0440 # read by the pod's group (fsGroup) only
 {{- end }}
 {{- with .Values.temporal.tls.serverCASecret }}
 - name: temporal-server-ca
   secret:
     secretName: {{ . }}
+    defaultMode: 0440 # read by the pod's group (fsGroup) only
 {{- end }}
 {{- end }}
 
