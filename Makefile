@@ -3,6 +3,8 @@ export GOTOOLCHAIN := local
 GOBIN := $(CURDIR)/bin
 WORKFLOWCHECK_VERSION := v0.6.0
 SQLC_VERSION := v1.31.1
+# helm renders and lints the chart in deploy/helm (deploy/helm_test.go).
+HELM_VERSION := v3.22.0
 
 .PHONY: run test vet workflowcheck generate build clean-data fuzz bench
 
@@ -12,7 +14,7 @@ run:
 	$(GOBIN)/aftersales-dev
 
 ## test: vet, the determinism check, and every test (unit, PostgreSQL, end to end)
-test: vet workflowcheck
+test: vet workflowcheck $(GOBIN)/helm
 	go test -count=1 ./...
 
 ## bench: the console's board over 10,000 open complaints (issue 10), then the benchmark of issue 9 on a fresh stack it starts itself, e.g. `make bench BENCH_ARGS="-burst 2000"` (-h lists the sizes)
@@ -50,6 +52,9 @@ generate: $(GOBIN)/sqlc
 
 $(GOBIN)/sqlc:
 	GOBIN=$(GOBIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+
+$(GOBIN)/helm:
+	GOBIN=$(GOBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 ## clean-data: forget everything `make run` stored (stop it first)
 clean-data:
