@@ -32,7 +32,7 @@ type Metrics struct {
 	// R6 appeals (assessment.go observes them, for rows that were new).
 	appealsOpened         prometheus.Counter
 	appealsDecided        *prometheus.CounterVec // outcome = upheld | rejected | withdrawn
-	appealDecisionHours   prometheus.Histogram   // opened -> upheld/rejected, hours on working days (R2)
+	appealDecisionTime    prometheus.Histogram   // opened -> upheld/rejected, seconds on working days (R2)
 	appealDeadlinesMissed prometheus.Counter
 
 	// R5 rewards (rewards.go observes them, for rows that were new).
@@ -45,10 +45,18 @@ type Metrics struct {
 	refusedWrites *prometheus.CounterVec // record, outcome
 }
 
-// appealHourBuckets span R6's deadlines in working hours (a working day
-// counts 24 h): stage 1 is 2 working days (48 h), stage 2 five more (168 h
-// in all), with room for late decisions.
-var appealHourBuckets = []float64{4, 8, 12, 24, 36, 48, 72, 96, 120, 144, 168, 192, 240, 336}
+// appealBuckets span R6's deadlines in working time (a working day counts
+// 24 h), in seconds like every duration metric (Prometheus' base unit):
+// stage 1 is 2 working days (48 h), stage 2 five more (168 h in all), with
+// room for late decisions.
+var appealBuckets = func() []float64 {
+	hours := []float64{4, 8, 12, 24, 36, 48, 72, 96, 120, 144, 168, 192, 240, 336}
+	b := make([]float64, len(hours))
+	for i, h := range hours {
+		b[i] = h * time.Hour.Seconds()
+	}
+	return b
+}()
 
 // slaBuckets span the clocks of R3: minutes (a fast first contact) to weeks
 // (7 working days across a holiday such as 国庆节, plus extensions).
@@ -92,10 +100,10 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 		appealsDecided: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "appeals_decided_total", Help: "Appeals ended, by outcome: upheld, rejected or withdrawn (R6).",
 		}, []string{"outcome"}),
-		appealDecisionHours: f.NewHistogram(prometheus.HistogramOpts{
-			Name:    "appeal_decision_working_hours",
-			Help:    "Time from an appeal's opening to its decision (upheld or rejected), in hours on working days (R2, R6).",
-			Buckets: appealHourBuckets,
+		appealDecisionTime: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "appeal_decision_working_seconds",
+			Help:    "Time from an appeal's opening to its decision (upheld or rejected) that fell on working days, in seconds; a working day counts 24 h (R2, R6).",
+			Buckets: appealBuckets,
 		}),
 		appealDeadlinesMissed: f.NewCounter(prometheus.CounterOpts{
 			Name: "appeal_deadlines_missed_total", Help: "Stage-2 appeal deadlines missed and escalated to the head of HR (R6).",
