@@ -64,6 +64,10 @@ func NewSDKMetricsHandler(reg prometheus.Registerer, log *slog.Logger) (client.M
 		CachedReporter:  reporter,
 		Separator:       tallyprom.DefaultSeparator,
 		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		// tally's own cardinality gauges (tally_internal_*_cardinality)
+		// break Prometheus naming (promtool check metrics flags them) and
+		// tell an operator nothing the SDK's metrics do not.
+		OmitCardinalityMetrics: true,
 	}, sdkReportInterval)
 	return sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)), closer
 }
