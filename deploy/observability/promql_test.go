@@ -128,10 +128,10 @@ func metricNames(expr string) []string {
 func TestMetricNamesOfPromQL(t *testing.T) {
 	for expr, want := range map[string][]string{
 		`histogram_quantile(0.99, sum by (le, task_queue) (rate(temporal_workflow_task_schedule_to_start_latency_seconds_bucket{namespace="$ns"}[$__rate_interval])))`: {"temporal_workflow_task_schedule_to_start_latency_seconds_bucket"},
-		`sum without (instance) (rate(http_requests_total{code=~"5..",route!="/x{y}"}[5m])) / ignoring(code) group_left sum(rate(http_requests_total[5m])) > 0.05`: {"http_requests_total", "http_requests_total"},
-		`complaint_open_escalations > 0 and on() (time() - 3600) > bool 1`:                                                                                              {"complaint_open_escalations"},
-		`absent(temporal_num_pollers{poller_type="workflow_task", job="${job}"}) or max(reward_steps_overdue offset 1h) by (job)`:                                   {"temporal_num_pollers", "reward_steps_overdue"},
-		`sum(increase(complaint_escalations_total[1h])) by (level) / 2e3`:                                                                                             {"complaint_escalations_total"},
+		`sum without (instance) (rate(http_requests_total{code=~"5..",route!="/x{y}"}[5m])) / ignoring(code) group_left sum(rate(http_requests_total[5m])) > 0.05`:     {"http_requests_total", "http_requests_total"},
+		`complaint_open_escalations > 0 and on() (time() - 3600) > bool 1`:                                                                                             {"complaint_open_escalations"},
+		`absent(temporal_num_pollers{poller_type="workflow_task", job="${job}"}) or max(reward_steps_overdue offset 1h) by (job)`:                                      {"temporal_num_pollers", "reward_steps_overdue"},
+		`sum(increase(complaint_escalations_total[1h])) by (level) / 2e3`:                                                                                              {"complaint_escalations_total"},
 	} {
 		if got := metricNames(expr); !slices.Equal(got, want) {
 			t.Errorf("metricNames(%s) = %q, want %q", expr, got, want)
