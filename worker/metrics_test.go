@@ -1,9 +1,10 @@
 package worker
 
 import (
-	"io"
+	"bytes"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // and a metric the reporter cannot register is logged, never a panic.
 func TestSDKMetricsHandlerNamesAndUnits(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	h, closer := NewSDKMetricsHandler(reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var logged bytes.Buffer
+	h, closer := NewSDKMetricsHandler(reg, slog.New(slog.NewTextHandler(&logged, nil)))
 	h.WithTags(map[string]string{"task_queue": "q"}).Counter("temporal_workflow_completed").Inc(2)
 	h.WithTags(map[string]string{"task_queue": "q"}).Timer("temporal_workflow_task_schedule_to_start_latency").Record(90 * time.Second)
 	h.WithTags(map[string]string{"task_queue": "q"}).Gauge("temporal_sticky_cache_size").Update(7)
@@ -25,6 +27,9 @@ func TestSDKMetricsHandlerNamesAndUnits(t *testing.T) {
 	h.WithTags(map[string]string{"other": "x"}).Gauge("temporal_sticky_cache_size").Update(1)
 	if err := closer.Close(); err != nil { // flushes
 		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "temporal sdk metric not exported") {
+		t.Errorf("the clashing gauge was not logged: %q", logged.String())
 	}
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -53,7 +58,7 @@ func TestSDKMetricsHandlerNamesAndUnits(t *testing.T) {
 		t.Errorf("timer: sum %v s, buckets %v", hist.GetSampleSum(), bounds)
 	}
 	for name := range got {
-		if len(name) > 6 && name[:6] == "tally_" {
+		if strings.HasPrefix(name, "tally_") {
 			t.Errorf("tally's own metric %s is exported", name)
 		}
 	}
