@@ -612,13 +612,13 @@ func (a *Activities) observeAppeal(ctx context.Context, c appealChange, status w
 			return
 		}
 		loc, _ := zone("")
-		m.appealDecisionHours.Observe(workingHours(calendar.New(loc, ovs), openedAt, *decidedAt))
+		m.appealDecisionTime.Observe(workingTime(calendar.New(loc, ovs), openedAt, *decidedAt).Seconds())
 	}
 }
 
-// workingHours is the time between from and to that falls on working days
-// (R2), in hours: each working day counts 24 hours, other days none.
-func workingHours(cal *calendar.Calendar, from, to time.Time) float64 {
+// workingTime is the time between from and to that falls on working days
+// (R2): each working day counts 24 hours, other days none.
+func workingTime(cal *calendar.Calendar, from, to time.Time) time.Duration {
 	if !to.After(from) {
 		return 0
 	}
@@ -639,7 +639,7 @@ func workingHours(cal *calendar.Calendar, from, to time.Time) float64 {
 			total += hi.Sub(lo)
 		}
 	}
-	return total.Hours()
+	return total
 }
 
 // NotifyAppeal delivers an appeal's reminder, escalation or outcome notice

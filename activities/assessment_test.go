@@ -545,7 +545,7 @@ func TestRecordAppealUpheldCorrectsOnce_R6_R7(t *testing.T) {
 		{"appeals_opened_total", nil, 1},
 		{"appeals_decided_total", []string{"upheld"}, 1},
 		{"appeal_deadlines_missed_total", nil, 1},
-		{"appeal_decision_working_hours", nil, 1},
+		{"appeal_decision_working_seconds", nil, 1},
 	} {
 		if got := sample(t, reg, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
@@ -576,7 +576,7 @@ func TestRecordAppealWithdrawnAndInvalid_R6(t *testing.T) {
 	if got := sample(t, reg, "appeals_decided_total", "withdrawn"); got != 1 {
 		t.Errorf("withdrawn counted %v times", got)
 	}
-	if got := sample(t, reg, "appeal_decision_working_hours"); got != 0 {
+	if got := sample(t, reg, "appeal_decision_working_seconds"); got != 0 {
 		t.Errorf("a withdrawal is not a decision: %v observations", got)
 	}
 	res, _ := a.Q.GetAssessment(ctx, "2026-09_agent1")
@@ -630,7 +630,7 @@ func TestRecordCycleStatusOnlyMovesForward_R4_5(t *testing.T) {
 	}
 }
 
-func TestWorkingHoursSkipsHolidays_R2(t *testing.T) {
+func TestWorkingTimeSkipsHolidays_R2(t *testing.T) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	cal := calendar.New(loc, nil)
 	for _, c := range []struct {
@@ -645,7 +645,7 @@ func TestWorkingHoursSkipsHolidays_R2(t *testing.T) {
 		{time.Date(2026, 9, 19, 12, 0, 0, 0, loc), time.Date(2026, 9, 21, 6, 0, 0, 0, loc), 30},
 		{time.Date(2026, 9, 28, 9, 0, 0, 0, loc), time.Date(2026, 9, 28, 9, 0, 0, 0, loc), 0},
 	} {
-		if got := workingHours(cal, c.from, c.to); math.Abs(got-c.want) > 1e-9 {
+		if got := workingTime(cal, c.from, c.to).Hours(); math.Abs(got-c.want) > 1e-9 {
 			t.Errorf("%v -> %v: %v h, want %v", c.from, c.to, got, c.want)
 		}
 	}

@@ -152,6 +152,15 @@ func Run(ctx context.Context, out io.Writer) error {
 		})
 		opts.HostPort, uiURL = t.Address, t.UIURL
 	}
+	// One process, one registry: the worker's business metrics, the
+	// Temporal SDK's (made from this client, so the worker's task slots,
+	// pollers and sticky cache, and the server's requests) and the HTTP
+	// server's all join the server's /metrics.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sdkMetrics, sdkMetricsClose := worker.NewSDKMetricsHandler(reg, log)
+	cleanups = append(cleanups, func() { _ = sdkMetricsClose.Close() }) // runs after the client's close
+	opts.MetricsHandler = sdkMetrics
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal: %w", err)
@@ -169,9 +178,6 @@ func Run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
-	// One process: the worker's metrics join the HTTP server's /metrics.
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sticky, cache := cfg.StickyTimeout, cfg.CacheSize
 	if sticky == 0 {
 		sticky = worker.OneWorkerStickyTimeout

@@ -25,7 +25,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	m := &httpMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
-			Help: "HTTP requests by method, route pattern and status code.",
+			Help: "HTTP requests by method (the standard ones, else other), route pattern and status code.",
 		}, []string{"method", "route", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "http_request_duration_seconds",
@@ -35,6 +35,19 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	}
 	reg.MustRegister(m.requests, m.duration)
 	return m
+}
+
+// methodLabel bounds the method label: any client may send any token as a
+// method (net/http accepts them), and each new one would otherwise become
+// new series in every HTTP metric. The standard methods keep their name;
+// anything else is "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // observe is the outermost middleware: it times the request, records the
@@ -59,11 +72,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			route = rc.RoutePattern()
 		}
-		span.SetName(r.Method + " " + route)
+		method := methodLabel(r.Method)
+		span.SetName(method + " " + route)
 		span.SetAttributes(semconv.HTTPRoute(route))
 		elapsed := time.Since(start)
-		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(ww.Status())).Inc()
-		s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+		s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(ww.Status())).Inc()
+		s.metrics.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 		// The access log names the route and the path, never the query
 		// string or body: those may carry customer names or phones (R7).
 		attrs := []slog.Attr{

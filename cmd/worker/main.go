@@ -27,7 +27,16 @@ func run(ctx context.Context) error {
 	}
 	defer env.Pool.Close()
 	cfg, log := env.Config, env.Log
-	tc, err := client.DialContext(ctx, env.Temporal)
+	// One registry for the process: the business metrics, the Go runtime
+	// and the Temporal SDK's own (task slots, pollers, sticky cache,
+	// schedule-to-start latency), all served on METRICS_ADDR.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sdkMetrics, sdkMetricsClose := worker.NewSDKMetricsHandler(reg, log)
+	defer sdkMetricsClose.Close() // deferred first, so it runs after the client's and worker's stop
+	opts := env.Temporal
+	opts.MetricsHandler = sdkMetrics
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
@@ -39,15 +48,13 @@ func run(ctx context.Context) error {
 	if err := worker.EnsureSchedule(ctx, tc, cfg.TaskQueue, cfg.Location.String()); err != nil {
 		log.Warn("monthly assessment schedule not ensured", "error", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: env.Pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
 		StickyTimeout: cfg.StickyTimeout, CacheSize: cfg.CacheSize})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", env.Temporal.Namespace, "metrics", cfg.MetricsAddr)
-	// The worker's business metrics (complaint clocks, escalations) on their own listener.
+	// The worker's metrics (business and Temporal SDK) on their own listener.
 	metrics := &http.Server{Addr: cfg.MetricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := metrics.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
