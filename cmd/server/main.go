@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/aftersales/cmd/internal/boot"
 	"github.com/acme/aftersales/server"
+	"github.com/acme/aftersales/worker"
 )
 
 func main() { boot.Main("server", run) }
@@ -23,14 +26,22 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer env.Pool.Close()
+	// One registry, served at /metrics: HTTP, Go runtime, and the Temporal
+	// client's own metrics (request latency and failures to the cluster).
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sdkMetrics, sdkMetricsClose := worker.NewSDKMetricsHandler(reg, env.Log)
+	defer sdkMetricsClose.Close() // deferred first, so it runs after the client's close
+	opts := env.Temporal
+	opts.MetricsHandler = sdkMetrics
 	// Lazy: the API starts even while Temporal is down; /readyz says so.
-	tc, err := client.NewLazyClient(env.Temporal)
+	tc, err := client.NewLazyClient(opts)
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer tc.Close()
 	cfg := env.Config
-	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies})
+	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Registry: reg, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return err
 	}
