@@ -144,11 +144,86 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 				"Age of the oldest escalation not yet acknowledged (R3), 0 when none is open, read from PostgreSQL.", nil, nil)}
 		m.overdueSteps = &overdueRewardStepsCollector{q: db.New(pool), desc: prometheus.NewDesc(
 			"reward_steps_overdue", "Open reward approval steps past their deadline (R5.3), read from PostgreSQL.", nil, nil)}
+		waiting := newWaitingWorkCollector(db.New(pool))
 		if reg != nil {
-			reg.MustRegister(m.openEscalations, m.overdueSteps)
+			reg.MustRegister(m.openEscalations, m.overdueSteps, waiting)
 		}
 	}
 	return m
+}
+
+// waitingWorkCollector reads, at scrape time, what waits for people: the
+// running clocks by clock and state (R3: the board's counts, from the view
+// open_clocks), open appeals by stage and how many are past their deadline
+// (R6), open rewards by the step they wait at (R5.3). Every process reports
+// the same numbers; dashboards take max() across them.
+type waitingWorkCollector struct {
+	q                                    *db.Queries
+	clocks, appeals, appealsLate, reward *prometheus.Desc
+}
+
+func newWaitingWorkCollector(q *db.Queries) *waitingWorkCollector {
+	return &waitingWorkCollector{q: q,
+		clocks: prometheus.NewDesc("complaint_open_clocks",
+			"Running clocks of open complaints by clock and state (running, warned, breached, paused), read from PostgreSQL.", []string{"clock", "state"}, nil),
+		appeals: prometheus.NewDesc("appeals_open",
+			"Open appeals by stage (1: the manager explains; 2: HR decides), read from PostgreSQL.", []string{"stage"}, nil),
+		appealsLate: prometheus.NewDesc("appeals_open_overdue",
+			"Open appeals past their stage's deadline, read from PostgreSQL.", nil, nil),
+		reward: prometheus.NewDesc("rewards_waiting",
+			"Open rewards by the approval step they wait at (manager, hr, committee, payout), read from PostgreSQL.", []string{"step"}, nil),
+	}
+}
+
+func (c *waitingWorkCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.clocks
+	ch <- c.appeals
+	ch <- c.appealsLate
+	ch <- c.reward
+}
+
+// Collect leaves out what PostgreSQL does not answer within 2 s.
+func (c *waitingWorkCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	// Every label value is reported, 0 when nothing is there, so a graph
+	// shows zero rather than a gap.
+	if rows, err := c.q.CountOpenClocks(ctx); err != nil {
+		slog.Warn("metrics: count open clocks", "err", err)
+	} else {
+		n := map[[2]string]int64{}
+		for _, r := range rows {
+			n[[2]string{r.Clock, r.State}] = r.N
+		}
+		for _, clock := range []workflows.ClockName{workflows.ClockContact, workflows.ClockPlan, workflows.ClockResolution} {
+			for _, state := range []string{"running", "warned", "breached", "paused"} {
+				ch <- prometheus.MustNewConstMetric(c.clocks, prometheus.GaugeValue, float64(n[[2]string{string(clock), state}]), string(clock), state)
+			}
+		}
+	}
+	if rows, err := c.q.CountOpenAppeals(ctx); err != nil {
+		slog.Warn("metrics: count open appeals", "err", err)
+	} else {
+		n, late := map[int32]int64{}, int64(0)
+		for _, r := range rows {
+			n[r.Stage], late = r.N, late+r.Overdue
+		}
+		for _, stage := range []int32{1, 2} {
+			ch <- prometheus.MustNewConstMetric(c.appeals, prometheus.GaugeValue, float64(n[stage]), strconv.Itoa(int(stage)))
+		}
+		ch <- prometheus.MustNewConstMetric(c.appealsLate, prometheus.GaugeValue, float64(late))
+	}
+	if rows, err := c.q.CountWaitingRewards(ctx); err != nil {
+		slog.Warn("metrics: count waiting rewards", "err", err)
+	} else {
+		n := map[string]int64{}
+		for _, r := range rows {
+			n[r.Step] = r.N
+		}
+		for _, step := range []workflows.Step{workflows.StepManager, workflows.StepHR, workflows.StepCommittee, workflows.StepPayout} {
+			ch <- prometheus.MustNewConstMetric(c.reward, prometheus.GaugeValue, float64(n[string(step)]), string(step))
+		}
+	}
 }
 
 // overdueRewardStepsCollector counts overdue reward steps at scrape time,

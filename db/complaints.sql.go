@@ -65,6 +65,70 @@ func (q *Queries) ComplaintExists(ctx context.Context, complaintNo string) (bool
 	return exists, err
 }
 
+const countOpenAppeals = `-- name: CountOpenAppeals :many
+SELECT stage, count(*) AS n, count(*) FILTER (WHERE due_at < now()) AS overdue
+FROM appeals WHERE status = 'open' GROUP BY stage
+`
+
+type CountOpenAppealsRow struct {
+	Stage   int32
+	N       int64
+	Overdue int64
+}
+
+// The appeals_open gauge (R6): open appeals by stage, and how many of them
+// are past their deadline.
+func (q *Queries) CountOpenAppeals(ctx context.Context) ([]CountOpenAppealsRow, error) {
+	rows, err := q.db.Query(ctx, countOpenAppeals)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountOpenAppealsRow{}
+	for rows.Next() {
+		var i CountOpenAppealsRow
+		if err := rows.Scan(&i.Stage, &i.N, &i.Overdue); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const countOpenClocks = `-- name: CountOpenClocks :many
+SELECT clock::text AS clock, state::text AS state, count(*) AS n FROM open_clocks GROUP BY 1, 2
+`
+
+type CountOpenClocksRow struct {
+	Clock string
+	State string
+	N     int64
+}
+
+// The complaint_open_clocks gauge: running clocks by clock and state.
+func (q *Queries) CountOpenClocks(ctx context.Context) ([]CountOpenClocksRow, error) {
+	rows, err := q.db.Query(ctx, countOpenClocks)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountOpenClocksRow{}
+	for rows.Next() {
+		var i CountOpenClocksRow
+		if err := rows.Scan(&i.Clock, &i.State, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countOpenEscalations = `-- name: CountOpenEscalations :one
 SELECT count(*) FROM escalations WHERE acknowledged_at IS NULL
 `
@@ -85,6 +149,37 @@ func (q *Queries) CountSurveys(ctx context.Context, complaintNo string) (int64, 
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const countWaitingRewards = `-- name: CountWaitingRewards :many
+SELECT coalesce(step, '')::text AS step, count(*) AS n
+FROM rewards WHERE status IN ('pending', 'approved', 'returned') GROUP BY 1
+`
+
+type CountWaitingRewardsRow struct {
+	Step string
+	N    int64
+}
+
+// The rewards_waiting gauge (R5.3): open rewards by the step they wait at.
+func (q *Queries) CountWaitingRewards(ctx context.Context) ([]CountWaitingRewardsRow, error) {
+	rows, err := q.db.Query(ctx, countWaitingRewards)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountWaitingRewardsRow{}
+	for rows.Next() {
+		var i CountWaitingRewardsRow
+		if err := rows.Scan(&i.Step, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const followComplaintTeam = `-- name: FollowComplaintTeam :exec
@@ -746,24 +841,9 @@ func (q *Queries) ListEscalations(ctx context.Context, arg ListEscalationsParams
 }
 
 const listOpenClocks = `-- name: ListOpenClocks :many
-WITH clocks AS (
-    SELECT complaint_no, 'contact'::text AS clock, contact_due_at AS due_at, contact_warn_at AS warn_at,
-           contact_level2_at AS level2_at, false AS paused, assignee_id, team_id, received_at
-    FROM complaints
-    WHERE contact_met_at IS NULL AND status IN ('open', 'reopened') AND contact_due_at IS NOT NULL AND last_seq IS NOT NULL
-    UNION ALL
-    SELECT complaint_no, 'plan', plan_due_at, plan_warn_at, plan_level2_at, false, assignee_id, team_id, received_at
-    FROM complaints
-    WHERE plan_met_at IS NULL AND status IN ('open', 'reopened') AND plan_due_at IS NOT NULL AND last_seq IS NOT NULL
-    UNION ALL
-    SELECT complaint_no, 'resolution', resolution_due_at, resolution_warn_at, resolution_level2_at, resolution_paused,
-           assignee_id, team_id, received_at
-    FROM complaints
-    WHERE resolution_met_at IS NULL AND status IN ('open', 'reopened') AND resolution_due_at IS NOT NULL AND last_seq IS NOT NULL
-)
-SELECT k.complaint_no, k.clock, k.due_at::timestamptz AS due_at, k.warn_at, k.level2_at, k.paused::bool AS paused,
-       k.assignee_id, k.team_id, k.received_at
-FROM clocks k
+SELECT k.complaint_no, k.clock::text AS clock, k.due_at::timestamptz AS due_at, k.warn_at, k.level2_at,
+       k.paused::bool AS paused, k.state::text AS state, k.assignee_id, k.team_id, k.received_at
+FROM open_clocks k
 WHERE ($1::text IS NULL OR k.assignee_id = $1::text)
   AND ($2::text IS NULL OR k.team_id = $2::text)
   AND ($3::text[] IS NULL OR k.team_id = ANY ($3::text[]))
@@ -794,17 +874,18 @@ type ListOpenClocksRow struct {
 	WarnAt      *time.Time
 	Level2At    *time.Time
 	Paused      bool
+	State       string
 	AssigneeID  string
 	TeamID      string
 	ReceivedAt  time.Time
 }
 
-// GET /api/v1/clocks and the officers' board: one row per unmet clock of an
-// open or reopened complaint, soonest due first. Filters are optional
+// GET /api/v1/clocks and the officers' board: the running clocks (view
+// open_clocks, migration 00013), soonest due first. Filters are optional
 // (NULL = any); team_ids restricts a manager to their teams (R7);
 // due_before keeps clocks due before it (overdue ones included). Keyset
-// pagination on (due_at, complaint_no, clock). Each branch walks its
-// clock's partial index (migration 00011).
+// pagination on (due_at, complaint_no, clock). Each clock's branch walks
+// its partial index (migration 00011).
 func (q *Queries) ListOpenClocks(ctx context.Context, arg ListOpenClocksParams) ([]ListOpenClocksRow, error) {
 	rows, err := q.db.Query(ctx, listOpenClocks,
 		arg.AssigneeID,
@@ -831,6 +912,7 @@ func (q *Queries) ListOpenClocks(ctx context.Context, arg ListOpenClocksParams) 
 			&i.WarnAt,
 			&i.Level2At,
 			&i.Paused,
+			&i.State,
 			&i.AssigneeID,
 			&i.TeamID,
 			&i.ReceivedAt,

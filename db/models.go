@@ -213,6 +213,19 @@ type Escalation struct {
 	TeamID         string
 }
 
+type OpenClock struct {
+	ComplaintNo string
+	Clock       string
+	DueAt       *time.Time
+	WarnAt      *time.Time
+	Level2At    *time.Time
+	Paused      bool
+	AssigneeID  string
+	TeamID      string
+	ReceivedAt  time.Time
+	State       string
+}
+
 type Payout struct {
 	NominationNo string
 	NomineeID    string

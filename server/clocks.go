@@ -9,16 +9,6 @@ import (
 	"github.com/acme/aftersales/workflows"
 )
 
-// Clock states of GET /api/v1/clocks, at the moment of the answer (R3):
-// running until the warning instant, warned until the deadline, breached
-// after it; a paused resolution clock does not run.
-const (
-	clockRunning  = "running"
-	clockWarned   = "warned"
-	clockBreached = "breached"
-	clockPaused   = "paused"
-)
-
 // openClockItem is one running clock of GET /api/v1/clocks.
 type openClockItem struct {
 	ComplaintNo string              `json:"complaint_no"`
@@ -35,23 +25,14 @@ type openClockItem struct {
 }
 
 func (s *Server) openClockOf(k db.ListOpenClocksRow, now time.Time) openClockItem {
-	item := openClockItem{
-		ComplaintNo: k.ComplaintNo, Clock: workflows.ClockName(k.Clock), DueAt: k.DueAt.In(s.loc),
+	// State is the view open_clocks' (migration 00013): the one home of a
+	// running clock's state, which the complaint_open_clocks gauge reads too.
+	return openClockItem{
+		ComplaintNo: k.ComplaintNo, Clock: workflows.ClockName(k.Clock), State: k.State, DueAt: k.DueAt.In(s.loc),
 		WarnAt: localTime(k.WarnAt, s.loc), Level2DueAt: localTime(k.Level2At, s.loc),
 		RemainingSeconds: int64(k.DueAt.Sub(now) / time.Second),
 		AssigneeID:       k.AssigneeID, TeamID: k.TeamID, ReceivedAt: k.ReceivedAt.In(s.loc),
 	}
-	switch {
-	case k.Paused:
-		item.State = clockPaused
-	case !now.Before(k.DueAt):
-		item.State = clockBreached
-	case k.WarnAt != nil && !now.Before(*k.WarnAt):
-		item.State = clockWarned
-	default:
-		item.State = clockRunning
-	}
-	return item
 }
 
 type openClockCursor struct {

@@ -111,30 +111,15 @@ ORDER BY received_at, complaint_no
 LIMIT @row_limit;
 
 -- name: ListOpenClocks :many
--- GET /api/v1/clocks and the officers' board: one row per unmet clock of an
--- open or reopened complaint, soonest due first. Filters are optional
+-- GET /api/v1/clocks and the officers' board: the running clocks (view
+-- open_clocks, migration 00013), soonest due first. Filters are optional
 -- (NULL = any); team_ids restricts a manager to their teams (R7);
 -- due_before keeps clocks due before it (overdue ones included). Keyset
--- pagination on (due_at, complaint_no, clock). Each branch walks its
--- clock's partial index (migration 00011).
-WITH clocks AS (
-    SELECT complaint_no, 'contact'::text AS clock, contact_due_at AS due_at, contact_warn_at AS warn_at,
-           contact_level2_at AS level2_at, false AS paused, assignee_id, team_id, received_at
-    FROM complaints
-    WHERE contact_met_at IS NULL AND status IN ('open', 'reopened') AND contact_due_at IS NOT NULL AND last_seq IS NOT NULL
-    UNION ALL
-    SELECT complaint_no, 'plan', plan_due_at, plan_warn_at, plan_level2_at, false, assignee_id, team_id, received_at
-    FROM complaints
-    WHERE plan_met_at IS NULL AND status IN ('open', 'reopened') AND plan_due_at IS NOT NULL AND last_seq IS NOT NULL
-    UNION ALL
-    SELECT complaint_no, 'resolution', resolution_due_at, resolution_warn_at, resolution_level2_at, resolution_paused,
-           assignee_id, team_id, received_at
-    FROM complaints
-    WHERE resolution_met_at IS NULL AND status IN ('open', 'reopened') AND resolution_due_at IS NOT NULL AND last_seq IS NOT NULL
-)
-SELECT k.complaint_no, k.clock, k.due_at::timestamptz AS due_at, k.warn_at, k.level2_at, k.paused::bool AS paused,
-       k.assignee_id, k.team_id, k.received_at
-FROM clocks k
+-- pagination on (due_at, complaint_no, clock). Each clock's branch walks
+-- its partial index (migration 00011).
+SELECT k.complaint_no, k.clock::text AS clock, k.due_at::timestamptz AS due_at, k.warn_at, k.level2_at,
+       k.paused::bool AS paused, k.state::text AS state, k.assignee_id, k.team_id, k.received_at
+FROM open_clocks k
 WHERE (sqlc.narg(assignee_id)::text IS NULL OR k.assignee_id = sqlc.narg(assignee_id)::text)
   AND (sqlc.narg(team_id)::text IS NULL OR k.team_id = sqlc.narg(team_id)::text)
   AND (sqlc.narg(team_ids)::text[] IS NULL OR k.team_id = ANY (sqlc.narg(team_ids)::text[]))
@@ -144,6 +129,21 @@ WHERE (sqlc.narg(assignee_id)::text IS NULL OR k.assignee_id = sqlc.narg(assigne
        OR (k.due_at, k.complaint_no, k.clock) > (sqlc.narg(after_due_at)::timestamptz, sqlc.narg(after_no)::text, sqlc.narg(after_clock)::text))
 ORDER BY k.due_at, k.complaint_no, k.clock
 LIMIT @row_limit;
+
+-- name: CountOpenClocks :many
+-- The complaint_open_clocks gauge: running clocks by clock and state.
+SELECT clock::text AS clock, state::text AS state, count(*) AS n FROM open_clocks GROUP BY 1, 2;
+
+-- name: CountOpenAppeals :many
+-- The appeals_open gauge (R6): open appeals by stage, and how many of them
+-- are past their deadline.
+SELECT stage, count(*) AS n, count(*) FILTER (WHERE due_at < now()) AS overdue
+FROM appeals WHERE status = 'open' GROUP BY stage;
+
+-- name: CountWaitingRewards :many
+-- The rewards_waiting gauge (R5.3): open rewards by the step they wait at.
+SELECT coalesce(step, '')::text AS step, count(*) AS n
+FROM rewards WHERE status IN ('pending', 'approved', 'returned') GROUP BY 1;
 
 -- name: ListEscalations :many
 -- GET /api/v1/escalations: oldest first. open_only = unacknowledged only.
