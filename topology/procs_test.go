@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -164,6 +165,8 @@ type apiClient struct {
 	servers []string          // base URLs, http://127.0.0.1:port
 	tokens  map[string]string // user id -> bearer token
 	http    *http.Client
+	// inflight counts the requests sent and not yet answered.
+	inflight atomic.Int64
 }
 
 // do sends one request to server i; key, when set, is the Idempotency-Key.
@@ -184,6 +187,8 @@ func (c *apiClient) do(ctx context.Context, i int, user, method, path string, bo
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
+	c.inflight.Add(1)
+	defer c.inflight.Add(-1)
 	res, err := c.http.Do(req)
 	if err != nil {
 		return answer{}, err

@@ -30,18 +30,6 @@ import (
 	"github.com/acme/aftersales/workflows"
 )
 
-// The production topology in small (deploy/topology.md): one PostgreSQL
-// holding the read model and, in databases of their own, Temporal's store
-// (the dev launcher's TEMPORAL_PERSISTENCE=postgres code path); the
-// production binaries built from this module: migrate once, two workers
-// and two servers. Complaints and commands go through both servers
-// alternately, a duplicate of every command through the other server with
-// the same Idempotency-Key, and one worker is SIGKILLed while complaints
-// are being created and commanded and while timers are about to fire.
-// Then every escalation, deduction and command is there exactly once, in
-// the read model, in the workflows' state and in their histories, and no
-// complaint is lost.
-//
 // Two kinds of complaint, so nothing waits on a long timer:
 //   - "past" (TP-P..): received 40 days ago, so all three clocks and both
 //     levels of each are long past: six escalations and the deduction
@@ -65,6 +53,17 @@ var pastEscalations = []string{"contact.1", "contact.2", "plan.1", "plan.2", "re
 // dueEscalations: only the contact clock's level 1 falls due in the test.
 var dueEscalations = []string{"contact.1"}
 
+// TestProductionTopology is the production topology in small
+// (deploy/topology.md): one PostgreSQL holding the read model and, in
+// databases of their own, Temporal's store (the dev launcher's
+// TEMPORAL_PERSISTENCE=postgres code path); the production binaries built
+// from this module: migrate once, two workers and two servers. Complaints
+// and commands go through both servers alternately, a duplicate of every
+// command through the other server with the same Idempotency-Key, and one
+// worker is SIGKILLed while complaints are being created and commanded and
+// while timers are about to fire. Then every escalation, deduction and
+// command is there exactly once, in the read model, in the workflows'
+// state and in their histories, and no complaint is lost.
 func TestProductionTopology(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL, Temporal and five production processes")
@@ -227,7 +226,7 @@ func TestProductionTopology(t *testing.T) {
 		case <-time.After(time.Until(killAt)):
 		}
 	}
-	killedAt := time.Now()
+	killedAt, inflightAtKill := time.Now(), api.inflight.Load()
 	workers[0].kill(t)
 	killedPID := workers[0].cmd.Process.Pid
 	<-phase3
@@ -275,10 +274,10 @@ func TestProductionTopology(t *testing.T) {
 	}
 	firedAfterKill := countRows(t, pool, "SELECT count(*) FROM escalations WHERE complaint_no LIKE 'TP-D%' AND escalated_at > $1", killedAt)
 	t.Logf("stack up %s, binaries built %s, processes ready %s; %d complaints created and commanded in %s (%d requests retried after a 503), every escalation in %s; "+
-		"the kill came %s before the due deadline; %d of %d due escalations fired after it; %d workflows moved from the killed worker to the survivor; total %s",
+		"the kill came with %d requests in flight, %s before the due deadline; %d of %d due escalations fired after it; %d workflows moved from the killed worker to the survivor; total %s",
 		stackUp.Round(time.Millisecond), built1.Round(time.Millisecond), ready.Round(time.Millisecond),
 		len(past)+len(due), commanded.Round(time.Millisecond), d.retries.Load(), escalated.Round(time.Millisecond),
-		dueAt.Sub(killedAt).Round(time.Millisecond), firedAfterKill, len(due), recovered, time.Since(began).Round(time.Millisecond))
+		inflightAtKill, dueAt.Sub(killedAt).Round(time.Millisecond), firedAfterKill, len(due), recovered, time.Since(began).Round(time.Millisecond))
 }
 
 // driver sends the complaints and commands.
