@@ -44,15 +44,38 @@ type devConfig struct {
 	temporalPort int    // TEMPORAL_DEV_PORT: the embedded frontend
 	uiPort       int    // TEMPORAL_UI_PORT: the embedded Web UI
 	pprofAddr    string // PPROF_ADDR: Go's profiler for the whole process, off when unset
+	// TEMPORAL_PERSISTENCE: where the embedded Temporal server keeps its
+	// data, "sqlite" (DATA_DIR/temporal.db) or "postgres" (databases
+	// temporal and temporal_visibility in the local PostgreSQL cluster).
+	temporalPersistence string
 }
 
+// Databases of the embedded Temporal server with TEMPORAL_PERSISTENCE=postgres.
+const (
+	temporalDatabase           = "temporal"
+	temporalVisibilityDatabase = "temporal_visibility"
+)
+
 func loadDevConfig() (devConfig, error) {
-	c := devConfig{dataDir: envOr("DATA_DIR", ".data"), pprofAddr: os.Getenv("PPROF_ADDR")}
+	c := devConfig{dataDir: envOr("DATA_DIR", ".data"), pprofAddr: os.Getenv("PPROF_ADDR"),
+		temporalPersistence: envOr("TEMPORAL_PERSISTENCE", "sqlite")}
 	var err1, err2 error
 	c.temporalPort, err1 = strconv.Atoi(envOr("TEMPORAL_DEV_PORT", "7233"))
 	c.uiPort, err2 = strconv.Atoi(envOr("TEMPORAL_UI_PORT", "8233"))
 	if err1 != nil || err2 != nil {
 		return c, fmt.Errorf("TEMPORAL_DEV_PORT and TEMPORAL_UI_PORT must be port numbers")
+	}
+	switch c.temporalPersistence {
+	case "sqlite":
+	case "postgres":
+		// Both would be silently ignored otherwise: the embedded server
+		// is not started with TEMPORAL_ADDRESS, and its databases live
+		// in the local cluster, never in a PostgreSQL someone else runs.
+		if os.Getenv("TEMPORAL_ADDRESS") != "" || os.Getenv("DATABASE_URL") != "" {
+			return c, fmt.Errorf("TEMPORAL_PERSISTENCE=postgres is the embedded Temporal server on the local PostgreSQL cluster: unset TEMPORAL_ADDRESS and DATABASE_URL")
+		}
+	default:
+		return c, fmt.Errorf("TEMPORAL_PERSISTENCE must be sqlite or postgres, not %q", c.temporalPersistence)
 	}
 	abs, err := filepath.Abs(c.dataDir)
 	c.dataDir = abs
@@ -93,12 +116,17 @@ func Run(ctx context.Context, out io.Writer) error {
 
 	// PostgreSQL.
 	dbURL, pgStop := cfg.DatabaseURL, ""
+	var temporalStore *PostgresStore
 	if dbURL == "" {
 		log.Info("starting local PostgreSQL", "dir", filepath.Join(dev.dataDir, "postgres"))
-		cluster, err := localpg.Start(ctx, localpg.Options{
+		pgOpts := localpg.Options{
 			Dir:  filepath.Join(dev.dataDir, "postgres"),
 			Logf: func(f string, a ...any) { log.Info(fmt.Sprintf(f, a...)) },
-		})
+		}
+		if dev.temporalPersistence == "postgres" {
+			pgOpts.Settings = map[string]string{"max_connections": strconv.Itoa(PostgresMaxConnections)}
+		}
+		cluster, err := localpg.Start(ctx, pgOpts)
 		if err != nil {
 			return err
 		}
@@ -111,6 +139,11 @@ func Run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		dbURL, pgStop = cluster.URL("aftersales"), cluster.StopCommand()
+		if dev.temporalPersistence == "postgres" {
+			if temporalStore, err = TemporalStoreIn(ctx, cluster); err != nil {
+				return err
+			}
+		}
 	}
 	pool, err := db.Open(ctx, dbURL)
 	if err != nil {
@@ -131,9 +164,14 @@ func Run(ctx context.Context, out io.Writer) error {
 	opts.Interceptors = append(opts.Interceptors, tracing)
 	uiURL := "(external Temporal: use its own UI)"
 	if os.Getenv("TEMPORAL_ADDRESS") == "" {
-		log.Info("starting embedded Temporal server", "db", filepath.Join(dev.dataDir, "temporal.db"))
+		if temporalStore != nil {
+			log.Info("starting embedded Temporal server", "postgres", temporalStore.Database+", "+temporalStore.VisibilityDatabase)
+		} else {
+			log.Info("starting embedded Temporal server", "db", filepath.Join(dev.dataDir, "temporal.db"))
+		}
 		t, err := StartTemporal(TemporalOptions{
 			DBFile:            filepath.Join(dev.dataDir, "temporal.db"),
+			Postgres:          temporalStore,
 			LogFile:           filepath.Join(dev.dataDir, "temporal.log"),
 			IP:                "127.0.0.1",
 			Port:              dev.temporalPort,

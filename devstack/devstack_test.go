@@ -1,17 +1,21 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
 	"github.com/acme/aftersales/demo"
@@ -20,7 +24,14 @@ import (
 // `make run` end to end: the stack comes up on embedded defaults with the
 // Web UI, answers a token from demo-tokens.json, stops cleanly, and a second
 // run finds the same data (PostgreSQL rows, tokens, Temporal workflows).
-func TestRunRestartKeepsData(t *testing.T) {
+func TestRunRestartKeepsData(t *testing.T) { testRunRestartKeepsData(t, "") }
+
+// The same with TEMPORAL_PERSISTENCE=postgres: the embedded Temporal server
+// keeps its workflows in the local cluster's temporal database, and the
+// second start finds its schema and namespace there.
+func TestRunOnPostgresRestartKeepsData(t *testing.T) { testRunRestartKeepsData(t, "postgres") }
+
+func testRunRestartKeepsData(t *testing.T, persistence string) {
 	tmp := t.TempDir()
 	// As root, PostgreSQL runs as the postgres user, who must be able to
 	// reach the data directory; t.TempDir's directories are 0700.
@@ -39,13 +50,16 @@ func TestRunRestartKeepsData(t *testing.T) {
 	t.Setenv("TEMPORAL_UI_PORT", fmt.Sprint(uiPort))
 	t.Setenv("TEMPORAL_ADDRESS", "")
 	t.Setenv("DATABASE_URL", "")
+	t.Setenv("TEMPORAL_PERSISTENCE", persistence)
 	api := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 
+	var banners []*strings.Builder // read only once Run is ready
 	start := func() (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		var banner strings.Builder
 		go func() { done <- Run(ctx, &banner) }()
+		banners = append(banners, &banner)
 		waitReady(t, api+"/readyz", done)
 		if !strings.Contains(banner.String(), "curl") {
 			t.Errorf("banner has no curl line:\n%s", banner.String())
@@ -81,6 +95,39 @@ func TestRunRestartKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc.Close()
+	if persistence == "postgres" {
+		// The workflow is in PostgreSQL, and there is no SQLite file.
+		if _, err := os.Stat(filepath.Join(dataDir, "temporal.db")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("temporal.db exists with TEMPORAL_PERSISTENCE=postgres (%v)", err)
+		}
+		m := regexp.MustCompile(`PostgreSQL\s+postgres://app@/aftersales(\?\S+)`).FindStringSubmatch(banners[0].String())
+		if m == nil {
+			t.Fatalf("no PostgreSQL URL in the banner:\n%s", banners[0].String())
+		}
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, "postgres://app@/temporal"+m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err = conn.QueryRow(ctx, "SELECT count(*) FROM executions WHERE workflow_id = 'probe'").Scan(&n)
+		conn.Close(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("probe workflow rows in the temporal database: %d (%v)", n, err)
+		}
+		stop()
+		stop = start()
+		defer stop()
+		tc, err = client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", temporalPort)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		if _, err := tc.DescribeWorkflowExecution(ctx, "probe", ""); err != nil {
+			t.Fatalf("workflow lost after restart: %v", err)
+		}
+		return
+	}
 	// The Temporal store is in WAL mode (issue 9: the pragma used to be
 	// ignored): SQLite's header bytes 18-19 (file format write/read
 	// versions) are 2 in WAL mode, 1 with a rollback journal.
@@ -166,4 +213,34 @@ func do(t *testing.T, method, url, token, body string) (int, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
+}
+
+// TEMPORAL_PERSISTENCE is sqlite or postgres; postgres means the local
+// cluster, so it refuses an external Temporal or PostgreSQL rather than
+// being ignored.
+func TestTemporalPersistenceConfig(t *testing.T) {
+	for _, c := range []struct {
+		persistence, temporal, database string
+		wantErr                         string
+	}{
+		{"", "", "", ""},
+		{"sqlite", "", "", ""},
+		{"postgres", "", "", ""},
+		{"postgres", "temporal:7233", "", "unset TEMPORAL_ADDRESS and DATABASE_URL"},
+		{"postgres", "", "postgres://db/x", "unset TEMPORAL_ADDRESS and DATABASE_URL"},
+		{"mysql", "", "", `must be sqlite or postgres, not "mysql"`},
+	} {
+		t.Setenv("TEMPORAL_PERSISTENCE", c.persistence)
+		t.Setenv("TEMPORAL_ADDRESS", c.temporal)
+		t.Setenv("DATABASE_URL", c.database)
+		dev, err := loadDevConfig()
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%+v: %v", c, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%+v: error %v, want one containing %q", c, err, c.wantErr)
+		case err == nil && dev.temporalPersistence != cmp.Or(c.persistence, "sqlite"):
+			t.Errorf("%+v: persistence %q", c, dev.temporalPersistence)
+		}
+	}
 }

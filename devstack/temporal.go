@@ -27,8 +27,13 @@ import (
 
 // TemporalOptions configure the embedded development Temporal server.
 type TemporalOptions struct {
-	// DBFile is the SQLite file that keeps workflows and timers across restarts.
+	// DBFile is the SQLite file that keeps workflows and timers across
+	// restarts, unless Postgres is set.
 	DBFile string
+	// Postgres, when set, keeps the server's data in PostgreSQL instead
+	// (TEMPORAL_PERSISTENCE=postgres): the persistence a real cluster uses,
+	// so a topology of several workers and servers can be tried on it.
+	Postgres *PostgresStore
 	// LogFile receives the server's own (chatty) log.
 	LogFile   string
 	IP        string // listen address of every service, e.g. 127.0.0.1
@@ -57,37 +62,30 @@ type Temporal struct {
 }
 
 // StartTemporal starts a single-process Temporal (frontend, history,
-// matching, worker services) on SQLite, the way the Temporal CLI's dev
-// server does. Development only: production binaries never link this.
+// matching, worker services), on SQLite the way the Temporal CLI's dev
+// server does, or on PostgreSQL (o.Postgres). Development and tests only:
+// production binaries never link this.
 func StartTemporal(o TemporalOptions) (*Temporal, error) {
-	if err := os.MkdirAll(filepath.Dir(o.DBFile), 0o755); err != nil {
-		return nil, err
-	}
-	sqlConf := &config.SQL{
-		PluginName:   sqliteplugin.PluginName,
-		DatabaseName: o.DBFile,
-		// The plugin passes every attribute but a few URI parameters to the
-		// driver as a pragma, by its plain name (a leading underscore made
-		// it an unknown pragma the driver ignored: the file stayed in
-		// rollback-journal mode, syncing on every commit). WAL keeps the
-		// UI's reads from blocking the history service's writes, and with
-		// it synchronous=NORMAL (1) syncs at checkpoints rather than every
-		// commit: still corruption-safe, losing at most the last commits on
-		// a power cut, which a development server can afford.
-		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "1"},
-	}
-	if _, err := os.Stat(o.DBFile); errors.Is(err, os.ErrNotExist) {
-		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-			return nil, fmt.Errorf("temporal: create sqlite schema: %w", err)
+	if o.LogFile != "" {
+		if err := os.MkdirAll(filepath.Dir(o.LogFile), 0o755); err != nil {
+			return nil, err
 		}
 	}
+	// The server's own log (chatty: warnings and up only), also the schema
+	// tools' when on PostgreSQL.
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", Format: "json", OutputFile: o.LogFile}))
 	const clusterName = "active"
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, o.SearchAttributes)
 	if err != nil {
 		return nil, fmt.Errorf("temporal: namespace config: %w", err)
 	}
-	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil { // a no-op when it exists
-		return nil, fmt.Errorf("temporal: create namespace: %w", err)
+	var persistence config.Persistence
+	if o.Postgres != nil {
+		if persistence, err = o.Postgres.prepare(ns, logger); err != nil {
+			return nil, err
+		}
+	} else if persistence, err = prepareSQLite(o.DBFile, ns); err != nil {
+		return nil, err
 	}
 
 	ports := map[string]int{"frontend": o.Port}
@@ -99,12 +97,7 @@ func StartTemporal(o TemporalOptions) (*Temporal, error) {
 	hostPort := func(port int) string { return net.JoinHostPort(o.IP, strconv.Itoa(port)) }
 	conf := &config.Config{}
 	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: o.IP}
-	conf.Persistence = config.Persistence{
-		DefaultStore:     "sqlite",
-		VisibilityStore:  "sqlite",
-		NumHistoryShards: 1,
-		DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlConf}},
-	}
+	conf.Persistence = persistence
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,
@@ -138,7 +131,6 @@ func StartTemporal(o TemporalOptions) (*Temporal, error) {
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = hostPort(o.Port)
 
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", Format: "json", OutputFile: o.LogFile}))
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -192,6 +184,41 @@ func StartTemporal(o TemporalOptions) (*Temporal, error) {
 		go func() { t.uiErr <- t.ui.Start() }()
 	}
 	return t, nil
+}
+
+// prepareSQLite creates the SQLite file with its schema on the first run
+// and the namespace, and returns the persistence that uses it.
+func prepareSQLite(file string, ns *sqliteschema.NamespaceConfig) (config.Persistence, error) {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return config.Persistence{}, err
+	}
+	sqlConf := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: file,
+		// The plugin passes every attribute but a few URI parameters to the
+		// driver as a pragma, by its plain name (a leading underscore made
+		// it an unknown pragma the driver ignored: the file stayed in
+		// rollback-journal mode, syncing on every commit). WAL keeps the
+		// UI's reads from blocking the history service's writes, and with
+		// it synchronous=NORMAL (1) syncs at checkpoints rather than every
+		// commit: still corruption-safe, losing at most the last commits on
+		// a power cut, which a development server can afford.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "1"},
+	}
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
+			return config.Persistence{}, fmt.Errorf("temporal: create sqlite schema: %w", err)
+		}
+	}
+	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil { // a no-op when it exists
+		return config.Persistence{}, fmt.Errorf("temporal: create namespace: %w", err)
+	}
+	return config.Persistence{
+		DefaultStore:     "sqlite",
+		VisibilityStore:  "sqlite",
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlConf}},
+	}, nil
 }
 
 // devDynamicConfig is the embedded server's tuning (issue 9, README
