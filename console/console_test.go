@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acme/aftersales/auth"
+	"github.com/acme/aftersales/input"
 	"github.com/acme/aftersales/internal/pgtest"
 )
 
@@ -72,6 +73,16 @@ func TestTemplatesRender(t *testing.T) {
 			if err := set.ExecuteTemplate(io.Discard, "live", f); err != nil {
 				t.Errorf("page %s live: %v", name, err)
 			}
+		}
+	}
+}
+
+// Every form's idempotency key is one the API accepts (input.ID), whatever
+// random bytes it holds.
+func TestFormKeysAreValidIdempotencyKeys(t *testing.T) {
+	for range 2000 {
+		if k := newKey(); input.ID(k) != "" {
+			t.Fatalf("key %q: %s", k, input.ID(k))
 		}
 	}
 }

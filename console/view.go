@@ -205,11 +205,13 @@ func scope(p auth.Principal) []string {
 	return p.ManagedTeams
 }
 
-// newKey is a form's idempotency key: one command per rendered form.
+// newKey is a form's idempotency key: one command per rendered form. The
+// API's keys start with a letter or digit (input.ID); base64url may start
+// with - or _, hence the prefix.
 func newKey() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return "console-" + base64.RawURLEncoding.EncodeToString(b)
 }
 
 var funcs = template.FuncMap{
