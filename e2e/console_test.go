@@ -258,7 +258,7 @@ func TestConsole_R5_HRApprovesAndRecordsPayout(t *testing.T) {
 // appear on their page and appeals it there; once in stage 2, HR decides
 // on the desk, the original score kept beside the correction.
 func TestConsole_R6_AgentAppealsAndHRDecides(t *testing.T) {
-	s := startStack(t)
+	s := startStack(t, withPublicationWindow(2*time.Minute))
 	s.live()
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	now := time.Now().In(sh)

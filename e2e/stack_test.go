@@ -41,11 +41,35 @@ type stack struct {
 	srv      *server.Server
 }
 
-func startStack(t *testing.T, opts ...temporaltest.TestServerOption) *stack {
+// stackConfig is what a test may change of its stack.
+type stackConfig struct {
+	temporal []temporaltest.TestServerOption
+	window   time.Duration // the assessment's publication window
+}
+
+type stackOption func(*stackConfig)
+
+// withTemporal passes options to the Temporal test server (e.g. the
+// clients' interceptors).
+func withTemporal(o ...temporaltest.TestServerOption) stackOption {
+	return func(c *stackConfig) { c.temporal = append(c.temporal, o...) }
+}
+
+// withPublicationWindow replaces publicationWindow: a browser test needs
+// longer to reach the appeal form than an API call.
+func withPublicationWindow(d time.Duration) stackOption {
+	return func(c *stackConfig) { c.window = d }
+}
+
+func startStack(t *testing.T, opts ...stackOption) *stack {
 	t.Helper()
+	cfg := stackConfig{temporal: []temporaltest.TestServerOption{temporaltest.WithT(t)}, window: publicationWindow}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	ts := temporaltest.NewServer(append([]temporaltest.TestServerOption{temporaltest.WithT(t)}, opts...)...)
+	ts := temporaltest.NewServer(cfg.temporal...)
 	tc := ts.GetDefaultClient()
 	if err := worker.EnsureSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 		t.Fatal(err)
@@ -62,7 +86,7 @@ func startStack(t *testing.T, opts ...temporaltest.TestServerOption) *stack {
 		Logger: quiet, Pool: pool, Temporal: tc, Location: loc, TaskQueue: queue, Registry: reg,
 		// A month's publication window of seconds, not 3 working days, so a
 		// test can walk a whole assessment month.
-		PublicationWindow: publicationWindow,
+		PublicationWindow: cfg.window,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func TestTraceFollowsAComplaintFromItsPOSTToItsEscalationNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startStack(t, temporaltest.WithBaseClientOptions(client.Options{Interceptors: []interceptor.ClientInterceptor{tracing}}))
+	s := startStack(t, withTemporal(temporaltest.WithBaseClientOptions(client.Options{Interceptors: []interceptor.ClientInterceptor{tracing}})))
 
 	// Received three days ago: its contact clock is missed at once, and the
 	// workflow sends the escalation notice.
