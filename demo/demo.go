@@ -109,6 +109,23 @@ func IssueTokens(ctx context.Context, pool *pgxpool.Pool) ([]User, error) {
 	return users, nil
 }
 
+// SeedTokens seeds the organisation and issues fresh demo tokens: user id
+// -> token. For tests and tools that start their own stack.
+func SeedTokens(ctx context.Context, pool *pgxpool.Pool) (map[string]string, error) {
+	if err := Seed(ctx, pool); err != nil {
+		return nil, err
+	}
+	users, err := IssueTokens(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	tokens := make(map[string]string, len(users))
+	for _, u := range users {
+		tokens[u.UserID] = u.Token
+	}
+	return tokens, nil
+}
+
 // SeedWithTokenFile seeds the organisation and returns its users with
 // working tokens. Tokens are only stored hashed, so the clear ones live in
 // tokensFile; when that file is missing or its tokens no longer work, fresh

@@ -124,17 +124,9 @@ func faultStack(t *testing.T, pool *pgxpool.Pool) (s *stack, w *stoppableWorker,
 // seedDemo seeds the demo organisation and returns user id -> token.
 func seedDemo(t *testing.T, pool *pgxpool.Pool) map[string]string {
 	t.Helper()
-	ctx := context.Background()
-	if err := demo.Seed(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	users, err := demo.IssueTokens(ctx, pool)
+	tokens, err := demo.SeedTokens(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
-	}
-	tokens := map[string]string{}
-	for _, u := range users {
-		tokens[u.UserID] = u.Token
 	}
 	return tokens
 }

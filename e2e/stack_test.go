@@ -93,17 +93,11 @@ func startStack(t *testing.T, opts ...stackOption) *stack {
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	if err := demo.Seed(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	users, err := demo.IssueTokens(ctx, pool)
+	tokens, err := demo.SeedTokens(ctx, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, url: hs.URL, tokens: map[string]string{}, pool: pool, temporal: tc, srv: srv}
-	for _, u := range users {
-		s.tokens[u.UserID] = u.Token
-	}
+	s := &stack{t: t, url: hs.URL, tokens: tokens, pool: pool, temporal: tc, srv: srv}
 	return s
 }
 

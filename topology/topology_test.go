@@ -129,16 +129,9 @@ func TestProductionTopology(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	if err := demo.Seed(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	users, err := demo.IssueTokens(ctx, pool)
+	tokens, err := demo.SeedTokens(ctx, pool)
 	if err != nil {
 		t.Fatal(err)
-	}
-	tokens := map[string]string{}
-	for _, u := range users {
-		tokens[u.UserID] = u.Token
 	}
 
 	// Two workers, two servers: the production binaries, each with its
