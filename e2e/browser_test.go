@@ -245,7 +245,6 @@ func (c *consoleClient) post(path string, form url.Values) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-
 // Steps on visible elements by CSS selector.
 func click(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
