@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/aftersales/activities/webhook"
 	"github.com/acme/aftersales/calendar"
 	"github.com/acme/aftersales/db"
 )
@@ -23,6 +24,10 @@ type Activities struct {
 	Metrics *Metrics
 	// WebhookURL receives Notify's notices as JSON; empty: they are logged.
 	WebhookURL string
+	// WebhookSecrets sign every POST to WebhookURL, one signature each
+	// (README "Webhook signatures"); empty: unsigned, which config allows
+	// only with NOTIFY_WEBHOOK_UNSIGNED=true.
+	WebhookSecrets []webhook.Secret
 	// HTTPClient posts to WebhookURL; nil: a client with a 10 s timeout.
 	HTTPClient *http.Client
 	// Logger is for notices and diagnostics; nil: slog.Default().

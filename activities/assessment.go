@@ -649,6 +649,6 @@ func (a *Activities) NotifyAppeal(ctx context.Context, n workflows.AppealNotice)
 	if n.Key == "" || n.AppealID == "" {
 		return temporal.NewNonRetryableApplicationError("appeal notice without key or appeal_id", "InvalidNotification", nil)
 	}
-	return a.deliver(ctx, n.Key, n, "appeal notification",
+	return a.deliver(ctx, "appeal", n.Key, n, "appeal notification",
 		"kind", n.Kind, "appeal_id", n.AppealID, "recipients", n.Recipients, "due_at", n.DueAt, "key", n.Key)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/acme/aftersales/activities/webhook"
 	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/workflows"
 )
@@ -222,18 +223,22 @@ var defaultHTTPClient = &http.Client{Timeout: notifyTimeout}
 // Idempotency-Key: n.Key (see deliver). The notice carries ids and times
 // only, never the customer's name or phone (R7).
 func (a *Activities) Notify(ctx context.Context, n workflows.Notification) error {
-	return a.deliver(ctx, n.Key, n, "complaint notification",
+	return a.deliver(ctx, "complaint", n.Key, n, "complaint notification",
 		"kind", n.Kind, "complaint_no", n.ComplaintNo, "clock", string(n.Clock), "level", n.Level,
 		"recipients", n.Recipients, "due_at", n.DueAt, "key", n.Key)
 }
 
 // deliver is the delivery of every notice (complaints' Notify, appeals'
-// NotifyAppeal). Without WebhookURL it logs msg with attrs; with it, it
-// POSTs notice as JSON with the header Idempotency-Key: key (the same on
-// every retry, so the receiver can drop duplicates). Non-2xx answers are
-// retryable errors, except a 4xx other than 408 and 429, which retrying
-// cannot fix.
-func (a *Activities) deliver(ctx context.Context, key string, notice any, msg string, attrs ...any) error {
+// NotifyAppeal, rewards' NotifyReward). Without WebhookURL it logs msg with
+// attrs; with it, it POSTs notice as JSON with the header Idempotency-Key:
+// key (the same on every retry, so the receiver can drop duplicates) and
+// the Standard Webhooks headers (package webhook): webhook-id derived from
+// source and key, so it too is the same on every retry; webhook-timestamp,
+// this attempt's time, so a receiver's replay window measures the attempt,
+// not the notice; webhook-signature, one v1 HMAC per WebhookSecrets entry.
+// Non-2xx answers are retryable errors, except a 4xx other than 408 and
+// 429, which retrying cannot fix.
+func (a *Activities) deliver(ctx context.Context, source, key string, notice any, msg string, attrs ...any) error {
 	if a.WebhookURL == "" {
 		a.logger().InfoContext(ctx, msg, attrs...)
 		return nil
@@ -250,6 +255,8 @@ func (a *Activities) deliver(ctx context.Context, key string, notice any, msg st
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
+	// Signed last, over exactly the bytes sent.
+	webhook.Sign(req.Header, webhook.MessageID(source, key), time.Now(), body, a.WebhookSecrets)
 	client := a.HTTPClient
 	if client == nil {
 		client = defaultHTTPClient

@@ -250,7 +250,7 @@ func (a *Activities) NotifyReward(ctx context.Context, n workflows.RewardNotice)
 	if n.Key == "" || n.NominationNo == "" {
 		return invalid("InvalidNotification", "reward notice without key or nomination_no")
 	}
-	return a.deliver(ctx, n.Key, n, "reward notification",
+	return a.deliver(ctx, "reward", n.Key, n, "reward notification",
 		"kind", n.Kind, "nomination_no", n.NominationNo, "step", string(n.Step), "recipients", n.Recipients,
 		"due_at", n.DueAt, "key", n.Key)
 }

@@ -15,6 +15,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/acme/aftersales/activities/webhook"
 )
 
 // Config is everything the worker, the HTTP server and migrate need.
@@ -27,6 +29,13 @@ type Config struct {
 	LogJSON     bool           // LOG_FORMAT=json
 	WebhookURL  string         // NOTIFY_WEBHOOK_URL: warnings and escalations (R3); empty logs them
 	MetricsAddr string         // METRICS_ADDR: the worker's /metrics listener
+	// WebhookSecrets (NOTIFY_WEBHOOK_SECRET: whsec_ secrets, comma-separated)
+	// each sign every notice, so a receiver can rotate (README "Webhook
+	// signatures"). They print redacted (webhook.Secret).
+	WebhookSecrets []webhook.Secret
+	// WebhookUnsigned (NOTIFY_WEBHOOK_UNSIGNED=true) is the explicit opt-out
+	// that lets NOTIFY_WEBHOOK_URL go without a secret; see checkWebhook.
+	WebhookUnsigned bool
 	// PublicationWindow (ASSESSMENT_PUBLICATION_WINDOW, a Go duration) replaces
 	// the 3-working-day publication window: for demos and tests only.
 	PublicationWindow time.Duration
@@ -130,10 +139,46 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("NOTIFY_WEBHOOK_URL: want an http(s) URL, got %q", c.WebhookURL))
 		}
 	}
+	errs = append(errs, c.checkWebhook(get("NOTIFY_WEBHOOK_SECRET", ""), get("NOTIFY_WEBHOOK_UNSIGNED", "false"))...)
 	if c.Temporal.Namespace == "" {
 		c.Temporal.Namespace = "default"
 	}
 	return c, errors.Join(errs...)
+}
+
+// checkWebhook reads the signing secrets and applies the rule: a webhook
+// URL needs a secret, unless NOTIFY_WEBHOOK_UNSIGNED=true says unsigned
+// notices are meant. Failing at start-up rather than sending unsigned with a
+// warning: an unsigned webhook lets anyone who learns the URL (logs, a
+// proxy, a browser history) forge escalations, a warning in a busy log goes
+// unread, and a receiver that verifies would reject every notice only
+// after the first escalation was due. The opt-out stays, named so that it
+// reads as a decision in a manifest, for a receiver that cannot verify yet
+// or a local test receiver. Errors never quote a secret.
+func (c *Config) checkWebhook(secrets, unsigned string) []error {
+	var errs []error
+	if secrets != "" {
+		var err error
+		if c.WebhookSecrets, err = webhook.ParseSecrets(secrets); err != nil {
+			errs = append(errs, fmt.Errorf("NOTIFY_WEBHOOK_SECRET: %w", err))
+		}
+	}
+	switch unsigned {
+	case "true", "false":
+		c.WebhookUnsigned = unsigned == "true"
+	default:
+		errs = append(errs, fmt.Errorf("NOTIFY_WEBHOOK_UNSIGNED: want true or false, got %q", unsigned))
+	}
+	switch {
+	case c.WebhookUnsigned && secrets != "":
+		// Which was meant? Refuse rather than guess.
+		errs = append(errs, errors.New("NOTIFY_WEBHOOK_UNSIGNED=true contradicts NOTIFY_WEBHOOK_SECRET: unset one"))
+	case c.WebhookURL != "" && secrets == "" && !c.WebhookUnsigned:
+		errs = append(errs, errors.New("NOTIFY_WEBHOOK_SECRET: required with NOTIFY_WEBHOOK_URL, so the receiver can verify the notices "+
+			"(generate one with: echo whsec_$(head -c 32 /dev/urandom | base64)); "+
+			"set NOTIFY_WEBHOOK_UNSIGNED=true to send them unsigned on purpose"))
+	}
+	return errs
 }
 
 // RequireDatabase is for the entry points that cannot run without PostgreSQL.

@@ -223,7 +223,7 @@ func Run(ctx context.Context, out io.Writer) error {
 	if cache == 0 {
 		cache = worker.OneWorkerCacheSize
 	}
-	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: pool, Registry: reg, WebhookURL: cfg.WebhookURL, WebhookSecrets: cfg.WebhookSecrets, Logger: log,
 		StickyTimeout: sticky, CacheSize: cache})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

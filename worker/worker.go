@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/activities"
+	"github.com/acme/aftersales/activities/webhook"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -33,7 +34,10 @@ type Deps struct {
 	Registry prometheus.Registerer
 	// WebhookURL receives warnings and escalations; empty: they are logged.
 	WebhookURL string
-	Logger     *slog.Logger
+	// WebhookSecrets sign every notice POSTed to WebhookURL, one signature
+	// each (config.Config.WebhookSecrets); empty: unsigned.
+	WebhookSecrets []webhook.Secret
+	Logger         *slog.Logger
 	// StickyTimeout is how long a workflow's next task waits for the
 	// worker that holds it in its cache before any worker may take it;
 	// zero means the SDK's 5 s (see Options).
@@ -98,12 +102,35 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 		w.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
 	a := activities.New(d.Pool)
-	a.WebhookURL, a.Logger = d.WebhookURL, d.Logger
+	a.WebhookURL, a.WebhookSecrets, a.Logger = d.WebhookURL, d.WebhookSecrets, d.Logger
+	logWebhook(d)
 	if d.Registry != nil {
 		a.Metrics = activities.NewMetrics(d.Registry, d.Pool)
 	}
 	w.RegisterActivity(a)
 	return w
+}
+
+// logWebhook says once, at start, how notices leave this worker: an
+// operator rotating secrets checks here which ones (by fingerprint, never
+// the secret) the worker signs with, and an unsigned webhook is a warning.
+func logWebhook(d Deps) {
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	switch {
+	case d.WebhookURL == "":
+		log.Info("notices are logged, not sent: NOTIFY_WEBHOOK_URL is not set")
+	case len(d.WebhookSecrets) == 0:
+		log.Warn("notices are sent to the webhook UNSIGNED (NOTIFY_WEBHOOK_UNSIGNED=true): a receiver cannot tell them from forgeries")
+	default:
+		fps := make([]string, len(d.WebhookSecrets))
+		for i, s := range d.WebhookSecrets {
+			fps[i] = s.Fingerprint()
+		}
+		log.Info("notices are sent to the webhook signed (Standard Webhooks v1)", "secret_fingerprints", fps)
+	}
 }
 
 // EnsureSearchAttributes registers the custom search attributes the

@@ -48,7 +48,7 @@ func run(ctx context.Context) error {
 	if err := worker.EnsureSchedule(ctx, tc, cfg.TaskQueue, cfg.Location.String()); err != nil {
 		log.Warn("monthly assessment schedule not ensured", "error", err)
 	}
-	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: env.Pool, Registry: reg, WebhookURL: cfg.WebhookURL, Logger: log,
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{Pool: env.Pool, Registry: reg, WebhookURL: cfg.WebhookURL, WebhookSecrets: cfg.WebhookSecrets, Logger: log,
 		StickyTimeout: cfg.StickyTimeout, CacheSize: cfg.CacheSize})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
