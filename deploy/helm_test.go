@@ -89,6 +89,8 @@ var chartCases = []chartCase{
 	{name: "mtls", args: []string{
 		"--set", "secret.databaseURL=postgres://aftersales:secret@db:5432/aftersales",
 		"--set", "temporal.address=temporal.example.com:7233",
+		"--set", "secret.notifyWebhookURL=https://hooks.example.com/aftersales",
+		"--set", "secret.notifyWebhookSecret=whsec_etz9khxcYSf2wQgruMN0qjnzDod/HXhq5sZApxpzaCY=",
 		"--set", "temporal.tls.clientCertSecret=temporal-client",
 		"--set", "temporal.tls.serverCASecret=temporal-ca",
 		"--set", "temporal.tls.serverName=temporal.example.com",
@@ -779,6 +781,10 @@ func TestChartRefusesUnsafeValues(t *testing.T) {
 		// otherwise be ignored without a word.
 		"misspelt value": {[]string{"--set", "secret.existingSecret=x", "--set", "worker.autoscalling.enabled=true"},
 			"additional properties 'autoscalling' not allowed"},
+		// The service refuses to start with a webhook URL and no signing
+		// secret; the chart says so before anything is deployed.
+		"webhook without its secret": {[]string{"--set", "secret.databaseURL=postgres://a@db/a", "--set", "secret.notifyWebhookURL=https://hooks.example.com/x"},
+			"secret.notifyWebhookURL needs secret.notifyWebhookSecret"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"template", releaseName, chartDir}, c.args...)
