@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -77,14 +78,19 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig, q *db.Queries) (*OIDC, error) 
 		return nil, fmt.Errorf("oidc discovery at %s: %w", cfg.IssuerURL, err)
 	}
 	o.provider = p
-	// RS256 is go-oidc's default; the provider may sign with any algorithm
-	// its discovery document lists.
+	// RS256 is go-oidc's default; the provider may sign with another
+	// asymmetric algorithm its discovery document lists. Only those: never
+	// "none", and never HMAC, whose key would be the client secret.
 	var algs []string
 	var meta struct {
 		Algs []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := p.Claims(&meta); err == nil {
-		algs = meta.Algs
+		for _, a := range meta.Algs {
+			if slices.Contains(asymmetricAlgs, a) {
+				algs = append(algs, a)
+			}
+		}
 	}
 	o.access = p.Verifier(&oidc.Config{ClientID: cfg.Audience, SupportedSigningAlgs: algs})
 	o.id = p.Verifier(&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs})
@@ -94,6 +100,9 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig, q *db.Queries) (*OIDC, error) 
 	}
 	return o, nil
 }
+
+var asymmetricAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA}
 
 // ctx carries the HTTP client go-oidc and x/oauth2 use for the provider.
 func (o *OIDC) ctx(ctx context.Context) context.Context {
