@@ -242,7 +242,13 @@ func TestR1_OIDCBrowserSignIn(t *testing.T) {
 	b.waitText(".flash.error", "not linked to any user")
 	b.shot("oidc-refused")
 
-	// Pasted tokens keep working on the same page.
+	// A provider's token pasted into the token field is refused: the
+	// session could not end with it (single sign-on is the button).
+	b.open("/")
+	b.run(typeInto("#token", o.accessToken("sso-agent1")), submit("#token"))
+	b.waitText(".flash.error", "not valid")
+
+	// Pasted service tokens keep working on the same page.
 	b.signIn("manager1")
 	if got := b.path(); got != "/console/team" {
 		t.Errorf("manager1 by pasted token lands on %s", got)
