@@ -210,6 +210,17 @@ func TestR1_OIDCBrowserSignIn(t *testing.T) {
 		t.Fatalf("start: %d to %q", res.StatusCode, loc)
 	}
 
+	// A return that this browser's flow did not start (no flow cookie, or
+	// another state) is refused before any code is traded: login CSRF.
+	res, err = http.Get(o.url + "/console/oidc/callback?state=forged&code=whatever")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("callback without the flow's cookie: %d, want 403", res.StatusCode)
+	}
+
 	b := o.newBrowser()
 	b.open("/")
 	b.axe() // axe-core is injected, so this runs before the CSP is enforced
