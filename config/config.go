@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -55,12 +56,35 @@ type Config struct {
 	// cookies Secure: served over HTTPS, as in production. make run serves
 	// plain HTTP and turns it off.
 	SecureCookies bool
+	// OIDC is single sign-on (issue 12); off unless OIDC_ISSUER_URL is set.
+	OIDC OIDC
 	// Temporal holds the SDK client options. They are read by the SDK's own
 	// envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 	// TEMPORAL_TLS_*, TEMPORAL_PROFILE ...), so the names are the ones every
 	// Temporal tool uses.
 	Temporal client.Options
 }
+
+// OIDC is the OpenID Connect provider the console signs in with and whose
+// JWT access tokens the API accepts (README: Single sign-on).
+type OIDC struct {
+	IssuerURL    string // OIDC_ISSUER_URL; empty: single sign-on is off
+	ClientID     string // OIDC_CLIENT_ID: the console's client
+	ClientSecret string // OIDC_CLIENT_SECRET: empty for a public client (PKCE only)
+	Audience     string // OIDC_AUDIENCE: the aud the API requires of access tokens
+	UserClaim    string // OIDC_USER_CLAIM (default sub): matched against users.oidc_subject
+	// RedirectURL (OIDC_REDIRECT_URL) is the console's callback as
+	// registered at the provider; empty: derived from each request's host
+	// (https unless SECURE_COOKIES=false) + /console/oidc/callback.
+	RedirectURL string
+}
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return o.IssuerURL != "" }
+
+// DefaultOIDCUserClaim is the claim that names the user unless
+// OIDC_USER_CLAIM says otherwise.
+const DefaultOIDCUserClaim = "sub"
 
 // Defaults of the variables that have one.
 const (
@@ -140,6 +164,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	errs = append(errs, c.checkWebhook(get("NOTIFY_WEBHOOK_SECRET", ""), get("NOTIFY_WEBHOOK_UNSIGNED", "false"))...)
+	c.OIDC = OIDC{
+		IssuerURL: get("OIDC_ISSUER_URL", ""), ClientID: get("OIDC_CLIENT_ID", ""),
+		ClientSecret: get("OIDC_CLIENT_SECRET", ""), Audience: get("OIDC_AUDIENCE", ""),
+		UserClaim: get("OIDC_USER_CLAIM", DefaultOIDCUserClaim), RedirectURL: get("OIDC_REDIRECT_URL", ""),
+	}
+	errs = append(errs, c.OIDC.validate()...)
 	if c.Temporal.Namespace == "" {
 		c.Temporal.Namespace = "default"
 	}
@@ -179,6 +209,49 @@ func (c *Config) checkWebhook(secrets, unsigned string) []error {
 			"set NOTIFY_WEBHOOK_UNSIGNED=true to send them unsigned on purpose"))
 	}
 	return errs
+}
+
+// validate: all or nothing, and URLs that can work. An issuer must be
+// https, except on loopback (a provider on the developer's machine).
+func (o OIDC) validate() []error {
+	set := o.IssuerURL != "" || o.ClientID != "" || o.ClientSecret != "" || o.Audience != "" || o.RedirectURL != ""
+	if !set {
+		return nil
+	}
+	var errs []error
+	for _, v := range []struct{ name, value string }{
+		{"OIDC_ISSUER_URL", o.IssuerURL}, {"OIDC_CLIENT_ID", o.ClientID}, {"OIDC_AUDIENCE", o.Audience},
+	} {
+		if v.value == "" {
+			errs = append(errs, fmt.Errorf("%s: required when single sign-on is configured (OIDC_* is set)", v.name))
+		}
+	}
+	if o.IssuerURL != "" {
+		u, err := url.Parse(o.IssuerURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			errs = append(errs, fmt.Errorf("OIDC_ISSUER_URL: want an https URL, got %q", o.IssuerURL))
+		case u.Scheme == "http" && !loopback(u.Hostname()):
+			errs = append(errs, fmt.Errorf("OIDC_ISSUER_URL: want https (plain http only on loopback), got %q", o.IssuerURL))
+		}
+	}
+	if o.RedirectURL != "" {
+		if u, err := url.Parse(o.RedirectURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Path != "/console/oidc/callback" {
+			errs = append(errs, fmt.Errorf("OIDC_REDIRECT_URL: want http(s)://HOST/console/oidc/callback, got %q", o.RedirectURL))
+		}
+	}
+	if strings.ContainsAny(o.UserClaim, " \t") {
+		errs = append(errs, fmt.Errorf("OIDC_USER_CLAIM: want a claim name like sub or email, got %q", o.UserClaim))
+	}
+	return errs
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // RequireDatabase is for the entry points that cannot run without PostgreSQL.

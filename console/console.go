@@ -51,6 +51,11 @@ type Options struct {
 	// accept Secure cookies from http://localhost too, but not from other
 	// plain-HTTP hosts, so make run leaves it off.
 	SecureCookies bool
+	// OIDC, when set, offers single sign-on on the sign-in page (oidc.go);
+	// OIDCRedirectURL is its callback as registered at the provider ("":
+	// derived from the request).
+	OIDC            *auth.OIDC
+	OIDCRedirectURL string
 }
 
 // Console serves the pages.
@@ -60,10 +65,13 @@ type Console struct {
 	sessions *auth.SessionStore
 	loc      *time.Location
 	secure   bool
-	pool     *pgxpool.Pool
-	q        *db.Queries
-	api      API
-	hub      *hub
+	// oidc is nil when single sign-on is off.
+	oidc         *auth.OIDC
+	oidcRedirect string
+	pool         *pgxpool.Pool
+	q            *db.Queries
+	api          API
+	hub          *hub
 	// base holds the layout and the sign-in page; pages each page's own
 	// set (the layout plus that page's "page" and its partials), so every
 	// page may define "page".
@@ -93,7 +101,8 @@ func New(o Options) (*Console, error) {
 		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
 	}
 	return &Console{log: o.Log, tokens: o.Tokens, sessions: o.Sessions, loc: o.Location, secure: o.SecureCookies,
-		pool: o.Pool, q: db.New(o.Pool), api: o.API, hub: newHub(), base: base, pages: pages}, nil
+		pool: o.Pool, q: db.New(o.Pool), api: o.API, hub: newHub(), base: base, pages: pages,
+		oidc: o.OIDC, oidcRedirect: o.OIDCRedirectURL}, nil
 }
 
 // Mount adds the console's routes to r.
@@ -104,6 +113,7 @@ func (c *Console) Mount(r chi.Router) {
 		r.Handle("/console/static/*", http.StripPrefix("/console/static/", cacheStatic(http.FileServerFS(static))))
 		r.Get("/", c.signInPage)
 		r.Post("/console/signin", c.signIn)
+		c.oidcRoutes(r)
 		r.Group(func(r chi.Router) {
 			r.Use(c.withSession, c.checkCSRF)
 			r.Post("/console/signout", c.signOut)
@@ -142,6 +152,7 @@ func cacheStatic(next http.Handler) http.Handler {
 type signInData struct {
 	CSRF  string
 	Error string
+	SSO   bool // single sign-on is offered
 }
 
 // signInPage is /: the sign-in form, or the person's home when signed in.
@@ -160,7 +171,7 @@ func (c *Console) renderSignIn(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	c.setCookie(w, preSessionCookie, token, time.Now().Add(time.Hour))
-	c.render(w, r, status, "", "signin", signInData{CSRF: token, Error: msg})
+	c.render(w, r, status, "", "signin", signInData{CSRF: token, Error: msg, SSO: c.oidc != nil})
 }
 
 // signIn trades a pasted bearer token for a session cookie. The token is
@@ -174,6 +185,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PostFormValue("token")
 	p, err := c.tokens.Authenticate(r.Context(), token)
+	// Only the service's own tokens are pasted here: the session remembers
+	// the token's id to end with it, and a provider's JWT has no such id
+	// (its sign-in is the single sign-on button).
+	if err == nil && !auth.IsServiceToken(token) {
+		err = auth.ErrUnauthenticated
+	}
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		c.renderSignIn(w, r, http.StatusUnauthorized, "That token is not valid: it is unknown, expired or revoked.")
 		return

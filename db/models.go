@@ -316,11 +316,12 @@ type Team struct {
 }
 
 type User struct {
-	ID        string
-	Name      string
-	TeamID    *string
-	Active    bool
-	CreatedAt time.Time
+	ID          string
+	Name        string
+	TeamID      *string
+	Active      bool
+	CreatedAt   time.Time
+	OidcSubject *string
 }
 
 type UserRole struct {

@@ -27,6 +27,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/config"
 	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/demo"
@@ -230,7 +231,18 @@ func Run(ctx context.Context, out io.Writer) error {
 	}
 	cleanups = append(cleanups, w.Stop)
 
-	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, Registry: reg, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies})
+	var sso *auth.OIDC
+	if cfg.OIDC.Enabled() { // single sign-on against the developer's provider (README: Single sign-on)
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		sso, err = auth.NewOIDC(dctx, auth.OIDCConfig{IssuerURL: cfg.OIDC.IssuerURL, ClientID: cfg.OIDC.ClientID,
+			ClientSecret: cfg.OIDC.ClientSecret, Audience: cfg.OIDC.Audience, UserClaim: cfg.OIDC.UserClaim}, db.New(pool))
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(server.Options{Logger: log, Pool: pool, Temporal: tc, Location: cfg.Location, TaskQueue: cfg.TaskQueue, Registry: reg, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies,
+		OIDC: sso, OIDCRedirectURL: cfg.OIDC.RedirectURL})
 	if err != nil {
 		return err
 	}

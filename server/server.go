@@ -15,9 +15,9 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.temporal.io/sdk/client"
 
 	"github.com/acme/aftersales/auth"
@@ -31,8 +31,15 @@ type Options struct {
 	Logger   *slog.Logger
 	Pool     *pgxpool.Pool
 	Temporal client.Client
-	// Auth resolves bearer tokens; nil means the PostgreSQL token table.
+	// Auth resolves bearer tokens; nil means auth.Bearer: the PostgreSQL
+	// token table, and the provider's JWT access tokens when OIDC is set.
 	Auth auth.Authenticator
+	// OIDC, when set, is single sign-on (issue 12): the console's sign-in
+	// with the provider, and (unless Auth is set) the API's JWT bearer
+	// tokens. OIDCRedirectURL is the console's registered callback (""
+	// derives it from the request).
+	OIDC            *auth.OIDC
+	OIDCRedirectURL string
 	// Location is the calendar's time zone (R2).
 	Location *time.Location
 	// TaskQueue is where the server starts workflows.
@@ -74,7 +81,7 @@ type Server struct {
 	router   chi.Router
 	// handler is router, traced (otelhttp: continues a caller's W3C trace).
 	handler http.Handler
-	timeout  time.Duration
+	timeout time.Duration
 	// reconcileEvery is the period of Reconcile.
 	reconcileEvery time.Duration
 	// authFailures throttles clients that keep sending bad tokens.
@@ -115,11 +122,12 @@ func New(o Options) (*Server, error) {
 	}
 	s.assess.PublicationWindow = o.PublicationWindow
 	if s.auth == nil {
-		s.auth = auth.NewTokenStore(s.q)
+		s.auth = auth.Bearer{Tokens: auth.NewTokenStore(s.q), OIDC: o.OIDC}
 	}
 	s.router = s.routes(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	s.console, err = console.New(console.Options{Log: o.Logger, Pool: o.Pool, API: s, Tokens: s.auth,
-		Sessions: auth.NewSessionStore(s.q), Location: o.Location, SecureCookies: o.SecureCookies})
+		Sessions: auth.NewSessionStore(s.q), Location: o.Location, SecureCookies: o.SecureCookies,
+		OIDC: o.OIDC, OIDCRedirectURL: o.OIDCRedirectURL})
 	if err != nil {
 		return nil, err
 	}

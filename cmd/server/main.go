@@ -7,13 +7,19 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/cmd/internal/boot"
+	"github.com/acme/aftersales/config"
+	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/server"
 	"github.com/acme/aftersales/worker"
 )
@@ -41,7 +47,12 @@ func run(ctx context.Context) error {
 	}
 	defer tc.Close()
 	cfg := env.Config
-	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Registry: reg, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies})
+	sso, err := newOIDC(ctx, cfg.OIDC, env.Pool)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{Logger: env.Log, Pool: env.Pool, Temporal: tc, Registry: reg, Location: cfg.Location, TaskQueue: cfg.TaskQueue, PublicationWindow: cfg.PublicationWindow, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies,
+		OIDC: sso, OIDCRedirectURL: cfg.OIDC.RedirectURL})
 	if err != nil {
 		return err
 	}
@@ -55,4 +66,17 @@ func run(ctx context.Context) error {
 	// Completes creates a crash interrupted (server/reconcile.go) and relays change notices to the console.
 	g.Go(func() error { return srv.Run(gctx) })
 	return g.Wait()
+}
+
+// newOIDC discovers the single sign-on provider (issue 12); nil when it is
+// not configured. A provider that cannot be reached stops the start: the
+// server would otherwise refuse every sign-on without saying why.
+func newOIDC(ctx context.Context, c config.OIDC, pool *pgxpool.Pool) (*auth.OIDC, error) {
+	if !c.Enabled() {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return auth.NewOIDC(ctx, auth.OIDCConfig{IssuerURL: c.IssuerURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		Audience: c.Audience, UserClaim: c.UserClaim}, db.New(pool))
 }
