@@ -39,6 +39,33 @@ func (q *Queries) AdminDepartmentForUpdate(ctx context.Context, id string) (Admi
 	return i, err
 }
 
+const adminEndTokenSessions = `-- name: AdminEndTokenSessions :execrows
+DELETE FROM console_sessions WHERE token_id = $1
+`
+
+func (q *Queries) AdminEndTokenSessions(ctx context.Context, tokenID *string) (int64, error) {
+	result, err := q.db.Exec(ctx, adminEndTokenSessions, tokenID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const adminEndUserSessions = `-- name: AdminEndUserSessions :execrows
+DELETE FROM console_sessions WHERE user_id = $1
+`
+
+// A deactivated user's console sessions end for good: the per-request
+// lookup already refuses them, and deleting them keeps a later
+// reactivation from reviving a browser left signed in.
+func (q *Queries) AdminEndUserSessions(ctx context.Context, userID string) (int64, error) {
+	result, err := q.db.Exec(ctx, adminEndUserSessions, userID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const adminGetUser = `-- name: AdminGetUser :one
 SELECT u.id, u.name, coalesce(u.team_id, '')::text AS team_id, u.active, u.created_at,
        coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}')::text[] AS roles

@@ -370,6 +370,11 @@ func (s *Server) setUserActive(active bool) handlerFunc {
 			if err := q.AdminSetUserActive(r.Context(), db.AdminSetUserActiveParams{Active: active, ID: u.ID}); err != nil {
 				return err
 			}
+			if !active {
+				if _, err := q.AdminEndUserSessions(r.Context(), u.ID); err != nil {
+					return err
+				}
+			}
 			return a.change("user", u.ID, "active", ptr(fmt.Sprint(u.Active)), ptr(fmt.Sprint(active)))
 		})
 	}
@@ -687,6 +692,11 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		}
 		n, err := q.AdminRevokeToken(r.Context(), id)
 		if err != nil {
+			return err
+		}
+		// Its console sessions are refused by the lookup already; deleted,
+		// they are gone for good.
+		if _, err := q.AdminEndTokenSessions(r.Context(), &id); err != nil {
 			return err
 		}
 		out = tokenOf(n.ID, n.UserID, n.Label, n.CreatedAt, n.ExpiresAt, n.RevokedAt, time.Now())

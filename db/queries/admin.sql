@@ -89,3 +89,12 @@ WHERE (sqlc.narg(actor_id)::text IS NULL OR actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(before_at)::timestamptz IS NULL OR (at, id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::bigint))
 ORDER BY at DESC, id DESC
 LIMIT @row_limit;
+
+-- name: AdminEndUserSessions :execrows
+-- A deactivated user's console sessions end for good: the per-request
+-- lookup already refuses them, and deleting them keeps a later
+-- reactivation from reviving a browser left signed in.
+DELETE FROM console_sessions WHERE user_id = $1;
+
+-- name: AdminEndTokenSessions :execrows
+DELETE FROM console_sessions WHERE token_id = $1;
