@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/internal/pgtest"
 )
 
@@ -351,5 +353,60 @@ func TestR1_AdminAuditAppendOnly(t *testing.T) {
 	var v string
 	if err := pool.QueryRow(ctx, `SELECT count(*), min(new_value) FROM admin_audit`).Scan(&n, &v); err != nil || n != 1 || v != "false" {
 		t.Fatalf("after the refused changes: %d rows, %q, %v", n, v, err)
+	}
+}
+
+// The admin's console page (issue 12): it lists the users, creates one,
+// sets roles, moves and issues a token whose secret it shows once; the
+// Administration entry is in the admin's navigation only.
+func TestR1_AdminConsolePage(t *testing.T) {
+	s := startStack(t)
+	cc := s.consoleClient("admin1")
+	status, page := cc.get("/console/admin")
+	if status != http.StatusOK || !strings.Contains(page, "agent1") || !strings.Contains(page, `href="/console/admin"`) {
+		t.Fatalf("GET /console/admin: %d", status)
+	}
+	form := func(v url.Values) url.Values { v.Set("csrf", cc.csrf); return v }
+	status, body0 := cc.post("/console/admin/create", form(url.Values{"id": {"agent8"}, "name": {"Console Agent"}, "team_id": {"team-b"}, "roles": {"agent", "committee"}}))
+	if status != http.StatusOK {
+		t.Fatalf("create through the console: %d %s", status, body0)
+	}
+	r := s.call("admin1", "GET", "/api/v1/admin/users/agent8", nil)
+	if r.status != http.StatusOK || r.body["team_id"] != "team-b" || len(r.body["roles"].([]any)) != 2 {
+		t.Fatalf("the console's user: %d %s", r.status, r.raw)
+	}
+	// A refusal is shown with the API's field message.
+	if status, body := cc.post("/console/admin/roles", form(url.Values{"user_id": {"agent8"}})); status != http.StatusBadRequest || !strings.Contains(body, "roles") {
+		t.Fatalf("roles without any: %d", status)
+	}
+	if status, _ := cc.post("/console/admin/roles", form(url.Values{"user_id": {"agent8"}, "roles": {"agent"}})); status != http.StatusOK {
+		t.Fatalf("set roles: %d", status)
+	}
+	if status, _ := cc.post("/console/admin/team", form(url.Values{"user_id": {"agent8"}, "team_id": {"team-a"}})); status != http.StatusOK {
+		t.Fatalf("move: %d", status)
+	}
+	users := s.auditOf("user", "agent8")
+	if !hasAudit(users, "admin1", "roles", "agent,committee", "agent") || !hasAudit(users, "admin1", "team_id", "team-b", "team-a") {
+		t.Fatalf("audit of the console's changes: %v", users)
+	}
+	status, body := cc.post("/console/admin/token", form(url.Values{"user_id": {"agent8"}, "label": {"console"}}))
+	m := regexp.MustCompile(`copy it now\): ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)`).FindStringSubmatch(body)
+	if status != http.StatusCreated || m == nil {
+		t.Fatalf("issue a token through the console: %d", status)
+	}
+	if r := s.call(m[1], "GET", "/api/v1/calendar?from=2026-01-05&to=2026-01-09", nil); r.status != http.StatusOK {
+		t.Fatalf("the console's token: %d", r.status)
+	}
+	// The token list offers revoke (through /console/do).
+	if _, page := cc.get("/console/admin?user=agent8"); !strings.Contains(page, "/console/do/admin/tokens/"+auth.TokenID(m[1])+"/revoke") {
+		t.Fatal("no revoke form for the new token")
+	}
+	// Not an admin: no entry, and the page is refused.
+	agent := s.consoleClient("agent1")
+	if _, page := agent.get("/console/me"); strings.Contains(page, `href="/console/admin"`) {
+		t.Error("an agent sees the Administration entry")
+	}
+	if status, _ := agent.get("/console/admin"); status != http.StatusForbidden {
+		t.Errorf("an agent opens /console/admin: %d, want 403", status)
 	}
 }
