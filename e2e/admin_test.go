@@ -410,3 +410,55 @@ func TestR1_AdminConsolePage(t *testing.T) {
 		t.Errorf("an agent opens /console/admin: %d, want 403", status)
 	}
 }
+
+// Input hygiene of the admin API (as TestInputHygieneEveryBodyFieldPathAndQuery
+// for the rest): a bad byte in any body field, path or query parameter is a
+// 400 naming it, never a 5xx, and leaves no audit row.
+func TestR1_AdminInputHygiene(t *testing.T) {
+	s := startStack(t)
+	type body = map[string]any
+	cases := []struct {
+		method, path, field string
+		body                func(v string) body
+	}{
+		{"POST", "/api/v1/admin/users", "id", func(v string) body { return body{"id": v, "name": "N", "roles": []string{"agent"}} }},
+		{"POST", "/api/v1/admin/users", "name", func(v string) body { return body{"id": "n1", "name": v, "roles": []string{"agent"}} }},
+		{"POST", "/api/v1/admin/users", "team_id", func(v string) body {
+			return body{"id": "n1", "name": "N", "team_id": v, "roles": []string{"agent"}}
+		}},
+		{"POST", "/api/v1/admin/users", "roles", func(v string) body { return body{"id": "n1", "name": "N", "roles": []string{v}} }},
+		{"POST", "/api/v1/admin/users", "reason", func(v string) body {
+			return body{"id": "n1", "name": "N", "roles": []string{"agent"}, "reason": v}
+		}},
+		{"POST", "/api/v1/admin/users/agent1/deactivate", "reason", func(v string) body { return body{"reason": v} }},
+		{"PUT", "/api/v1/admin/users/agent1/roles", "reason", func(v string) body { return body{"roles": []string{"agent"}, "reason": v} }},
+		{"PUT", "/api/v1/admin/users/agent1/team", "team_id", func(v string) body { return body{"team_id": v} }},
+		{"PUT", "/api/v1/admin/teams/team-b/supervisor", "user_id", func(v string) body { return body{"user_id": v} }},
+		{"PUT", "/api/v1/admin/departments/aftersales/head", "reason", func(v string) body { return body{"user_id": "head1", "reason": v} }},
+		{"POST", "/api/v1/admin/users/agent1/tokens", "label", func(v string) body { return body{"label": v} }},
+		{"POST", "/api/v1/admin/users/agent1/tokens", "expires_at", func(v string) body { return body{"expires_at": v} }},
+	}
+	for _, c := range cases {
+		for what, v := range badValues {
+			if r := s.call("admin1", c.method, c.path, c.body(v)); r.status != http.StatusBadRequest || r.fields()[c.field] == nil {
+				t.Errorf("%s %s with %s in %s: %d %s", c.method, c.path, what, c.field, r.status, r.raw)
+			}
+		}
+	}
+	for _, p := range []struct{ method, path, field string }{
+		{"GET", "/api/v1/admin/users/%00", "id"},
+		{"POST", "/api/v1/admin/users/a%07b/deactivate", "id"},
+		{"PUT", "/api/v1/admin/teams/%00/supervisor", "id"},
+		{"POST", "/api/v1/admin/tokens/%00/revoke", "token_id"},
+		{"GET", "/api/v1/admin/users?team_id=%00", "team_id"},
+		{"GET", "/api/v1/admin/audit?entity_id=%E4%B8%AD", "entity_id"},
+		{"GET", "/api/v1/admin/audit?next=%00", "next"},
+	} {
+		if r := s.call("admin1", p.method, p.path, nil); r.status != http.StatusBadRequest || r.fields()[p.field] == nil {
+			t.Errorf("%s %s: %d %s (want 400 naming %s)", p.method, p.path, r.status, r.raw, p.field)
+		}
+	}
+	if r := s.call("admin1", "GET", "/api/v1/admin/audit", nil); len(r.body["items"].([]any)) != 0 {
+		t.Errorf("refused requests left audit rows: %s", r.raw)
+	}
+}
