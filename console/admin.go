@@ -40,6 +40,21 @@ type adminTokenItem struct {
 	State     string     `json:"state"`
 }
 
+type auditItem struct {
+	ActorID  string    `json:"actor_id"`
+	At       time.Time `json:"at"`
+	Entity   string    `json:"entity"`
+	EntityID string    `json:"entity_id"`
+	Field    string    `json:"field"`
+	OldValue *string   `json:"old_value"`
+	NewValue *string   `json:"new_value"`
+	Reason   *string   `json:"reason"`
+}
+
+type auditRow struct {
+	When, Actor, Entity, Field, Old, New, Reason string
+}
+
 type adminRoleBox struct {
 	Value, Label string
 	Checked      bool
@@ -66,6 +81,8 @@ type adminPage struct {
 	Selected *adminUserRow
 	Tokens   []adminTokenRow
 	More     bool
+	// Audit is the newest changes (GET /admin/audit).
+	Audit []auditRow
 }
 
 func roleBoxes(have []string) []adminRoleBox {
@@ -123,6 +140,20 @@ func (c *Console) adminData(r *http.Request, d directory) (any, error) {
 			}
 			page.Tokens = append(page.Tokens, row)
 		}
+	}
+	var audit list[auditItem]
+	if err := c.get(r.Context(), apiPath("admin", "audit")+"?limit=50", &audit); err != nil {
+		return nil, err
+	}
+	opt := func(v *string) string {
+		if v == nil {
+			return "—"
+		}
+		return *v
+	}
+	for _, a := range audit.Items {
+		page.Audit = append(page.Audit, auditRow{When: c.when(a.At), Actor: d.name(a.ActorID), Entity: a.Entity + " " + a.EntityID,
+			Field: a.Field, Old: opt(a.OldValue), New: opt(a.NewValue), Reason: opt(a.Reason)})
 	}
 	return page, nil
 }

@@ -385,6 +385,9 @@ func TestR1_AdminConsolePage(t *testing.T) {
 	if status, _ := cc.post("/console/admin/team", form(url.Values{"user_id": {"agent8"}, "team_id": {"team-a"}})); status != http.StatusOK {
 		t.Fatalf("move: %d", status)
 	}
+	if _, page := cc.get("/console/admin"); !strings.Contains(page, "Latest changes") || !strings.Contains(page, "agent,committee") {
+		t.Error("the page does not show the latest changes")
+	}
 	users := s.auditOf("user", "agent8")
 	if !hasAudit(users, "admin1", "roles", "agent,committee", "agent") || !hasAudit(users, "admin1", "team_id", "team-b", "team-a") {
 		t.Fatalf("audit of the console's changes: %v", users)
