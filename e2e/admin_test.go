@@ -3,14 +3,18 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/internal/pgtest"
+	"github.com/acme/aftersales/server"
 )
 
 // signedIn reports whether the console still serves cc a page of its own
@@ -463,5 +467,52 @@ func TestR1_AdminInputHygiene(t *testing.T) {
 	}
 	if r := s.call("admin1", "GET", "/api/v1/admin/audit", nil); len(r.body["items"].([]any)) != 0 {
 		t.Errorf("refused requests left audit rows: %s", r.raw)
+	}
+}
+
+// "On every server": a second server on the same PostgreSQL refuses a
+// token revoked, and a user deactivated, through the first one, on its very
+// next request (no server caches a principal).
+func TestR1_AdminChangesSeenByEveryServer(t *testing.T) {
+	s := startStack(t)
+	other, err := server.New(server.Options{Logger: quiet, Pool: s.pool, Temporal: s.temporal, Location: time.UTC,
+		TaskQueue: "e2e-" + t.Name(), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(other)
+	defer hs.Close()
+	callOther := func(token string) int {
+		req, _ := http.NewRequest("GET", hs.URL+"/api/v1/calendar?from=2026-01-05&to=2026-01-09", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	issue := func() (id, token string) {
+		r := s.call("admin1", "POST", "/api/v1/admin/users/agent2/tokens", nil)
+		if r.status != http.StatusCreated {
+			t.Fatalf("issue: %d %s", r.status, r.raw)
+		}
+		return r.body["id"].(string), r.body["token"].(string)
+	}
+	id, token := issue()
+	if st := callOther(token); st != http.StatusOK {
+		t.Fatalf("the other server before revocation: %d", st)
+	}
+	s.must(s.call("admin1", "POST", "/api/v1/admin/tokens/"+id+"/revoke", nil), 200, "revoke")
+	if st := callOther(token); st != http.StatusUnauthorized {
+		t.Fatalf("the other server after revocation: %d, want 401", st)
+	}
+	_, token = issue()
+	if st := callOther(token); st != http.StatusOK {
+		t.Fatalf("the other server before deactivation: %d", st)
+	}
+	s.must(s.call("admin1", "POST", "/api/v1/admin/users/agent2/deactivate", nil), 200, "deactivate")
+	if st := callOther(token); st != http.StatusUnauthorized {
+		t.Fatalf("the other server after deactivation: %d, want 401", st)
 	}
 }
