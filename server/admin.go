@@ -464,7 +464,10 @@ func (s *Server) leaderField(ctx context.Context, errs fieldErrors, req leaderRe
 		errs.add("user_id", `required: a user id, or "" for none`)
 		return
 	}
-	if *req.UserID == "" || idField(errs, "user_id", *req.UserID, true) == "" || errs["user_id"] != "" {
+	if *req.UserID == "" {
+		return
+	}
+	if idField(errs, "user_id", *req.UserID, true); errs["user_id"] != "" {
 		return
 	}
 	u, err := s.q.AdminGetUser(ctx, *req.UserID)
