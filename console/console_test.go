@@ -54,6 +54,8 @@ func TestTemplatesRender(t *testing.T) {
 		"appeal":    detail,
 		"reward":    detail,
 		"problem":   &problem{Status: 403, Message: "no"},
+		"admin": adminPage{Users: []adminUserRow{{ID: "u1", Actions: act, RoleBoxes: roleBoxes([]string{"agent"}), Teams: []option{{Value: "t", Label: "T", Selected: true}}}},
+			RoleBoxes: roleBoxes(nil), Teams: []option{{Value: "t"}}, Selected: &adminUserRow{ID: "u1"}, Tokens: []adminTokenRow{{ID: "tok", Actions: act}}, Audit: []auditRow{{Field: "roles"}}},
 		"reports": reportsPage{AgentsTimeliness: []timelinessRow{{ID: "a"}}, TeamTimeliness: []timelinessRow{{ID: "t"}},
 			TimelinessChart: barChart{Bars: []bar{{Label: "t"}}}, CSIAgents: []csiRow{{Name: "a"}}, CSITeams: []csiRow{{Name: "t"}},
 			TrendChart:   lineChart{Months: []axisLabel{{Text: "01"}}, Lines: []line{{Label: "t", Dots: []point{{X: 1}}}}},

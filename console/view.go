@@ -46,6 +46,7 @@ func navFor(p auth.Principal, current string) []navItem {
 	add("/console/hr", "HR desk", auth.HR)
 	add("/console/approvals", "Approvals", auth.Manager, auth.Committee)
 	add("/console/reports", "Reports", auth.HR, auth.EscalationOfficer, auth.Manager)
+	add("/console/admin", "Administration", auth.Admin)
 	add("/console/me", "My work")
 	return items
 }

@@ -10,6 +10,18 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AdminAudit struct {
+	ID       int64
+	ActorID  string
+	At       time.Time
+	Entity   string
+	EntityID string
+	Field    string
+	OldValue *string
+	NewValue *string
+	Reason   *string
+}
+
 type ApiToken struct {
 	ID           string
 	UserID       string

@@ -253,6 +253,22 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		r.With(authorize(anyone)).Method(http.MethodPost, "/calendar/deadline", handlerFunc(s.calendarDeadline))
 		r.With(authorize(only(auth.Admin))).Method(http.MethodPut, "/calendar/overrides/{date}", handlerFunc(s.putCalendarOverride))
 		r.With(authorize(only(auth.Admin))).Method(http.MethodDelete, "/calendar/overrides/{date}", handlerFunc(s.deleteCalendarOverride))
+
+		// Administration (R1, issue 12): users, teams, tokens, and the audit.
+		admin := r.With(authorize(only(auth.Admin)))
+		admin.Method(http.MethodPost, "/admin/users", handlerFunc(s.createUser))
+		admin.Method(http.MethodGet, "/admin/users", handlerFunc(s.listUsers))
+		admin.Method(http.MethodGet, "/admin/users/{id}", handlerFunc(s.getUser))
+		admin.Method(http.MethodPost, "/admin/users/{id}/deactivate", s.setUserActive(false))
+		admin.Method(http.MethodPost, "/admin/users/{id}/reactivate", s.setUserActive(true))
+		admin.Method(http.MethodPut, "/admin/users/{id}/roles", handlerFunc(s.setUserRoles))
+		admin.Method(http.MethodPut, "/admin/users/{id}/team", handlerFunc(s.moveUser))
+		admin.Method(http.MethodPost, "/admin/users/{id}/tokens", handlerFunc(s.issueToken))
+		admin.Method(http.MethodGet, "/admin/users/{id}/tokens", handlerFunc(s.listTokens))
+		admin.Method(http.MethodPost, "/admin/tokens/{token_id}/revoke", handlerFunc(s.revokeToken))
+		admin.Method(http.MethodPut, "/admin/teams/{id}/supervisor", handlerFunc(s.setTeamSupervisor))
+		admin.Method(http.MethodPut, "/admin/departments/{id}/head", handlerFunc(s.setDepartmentHead))
+		admin.Method(http.MethodGet, "/admin/audit", handlerFunc(s.listAudit))
 	})
 	return r
 }
