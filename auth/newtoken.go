@@ -5,7 +5,7 @@ import "crypto/sha256"
 // NewToken makes a fresh bearer token "<id>.<secret>" and the SHA-256 of its
 // secret, for a caller that stores it itself inside its own transaction
 // (the admin API and the bootstrap command write the token and its audit
-// row together). Same shape and randomness as Issue.
+// row together); Issue makes its tokens here too.
 func NewToken() (id, token string, secretSHA256 []byte, err error) {
 	// The id starts with a letter or digit, so it passes input.ID wherever
 	// it is a query parameter (GET /admin/audit?entity_id=...); base64url
@@ -27,4 +27,6 @@ func NewToken() (id, token string, secretSHA256 []byte, err error) {
 // a path parameter that cannot be one is refused before reaching SQL.
 func IsTokenID(s string) bool { return base64URL(s) }
 
-func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}

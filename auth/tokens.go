@@ -83,21 +83,16 @@ func principal(userID, name, teamID string, roles, managed []string) Principal {
 // Issue creates a new token for userID and returns it; it is shown once and
 // never stored in the clear.
 func (s *TokenStore) Issue(ctx context.Context, userID, label string) (string, error) {
-	id, err := randomString(9)
+	id, token, sum, err := NewToken()
 	if err != nil {
 		return "", err
 	}
-	secret, err := randomString(24)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256([]byte(secret))
 	if err := s.q.InsertToken(ctx, db.InsertTokenParams{
-		ID: id, UserID: userID, SecretSha256: sum[:], Label: label,
+		ID: id, UserID: userID, SecretSha256: sum, Label: label,
 	}); err != nil {
 		return "", fmt.Errorf("store token: %w", err)
 	}
-	return id + "." + secret, nil
+	return token, nil
 }
 
 func randomString(n int) (string, error) {

@@ -237,6 +237,8 @@ func homeOf(p auth.Principal) string {
 		return "/console/team"
 	case p.Has(auth.Committee):
 		return "/console/approvals"
+	case p.Has(auth.Admin):
+		return "/console/admin"
 	default:
 		return "/console/me"
 	}

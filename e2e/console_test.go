@@ -43,7 +43,7 @@ func TestConsole_R1_SignInEachRole(t *testing.T) {
 	b.waitText(".flash.error", "not valid")
 	for user, home := range map[string]string{
 		"officer1": "/console/board", "manager1": "/console/team", "hr1": "/console/hr",
-		"agent1": "/console/me", "committee1": "/console/approvals",
+		"agent1": "/console/me", "committee1": "/console/approvals", "admin1": "/console/admin",
 	} {
 		b.signIn(user)
 		if got := b.path(); got != home {
