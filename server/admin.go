@@ -490,38 +490,58 @@ type teamBody struct {
 	ManagerID    string `json:"manager_id"` // the supervisor, "" for none
 }
 
-// PUT /api/v1/admin/teams/{id}/supervisor
-func (s *Server) setTeamSupervisor(w http.ResponseWriter, r *http.Request) error {
-	var req leaderRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	errs := fieldErrors{}
-	s.leaderField(r.Context(), errs, req)
-	req.Reason = optionalText(errs, "reason", req.Reason, maxReasonLen)
-	if err := errs.err(); err != nil {
-		return err
-	}
-	var out teamBody
-	err := s.adminTx(r, req.Reason, func(q *db.Queries, a auditor) error {
-		t, err := q.AdminTeamForUpdate(r.Context(), chi.URLParam(r, "id"))
-		if err != nil {
-			return missing(err, "team")
-		}
-		out = teamBody{ID: t.ID, Name: t.Name, DepartmentID: t.DepartmentID, ManagerID: *req.UserID}
-		if t.ManagerID == *req.UserID {
-			return nil
-		}
-		if err := q.AdminSetTeamManager(r.Context(), db.AdminSetTeamManagerParams{ManagerID: optText(*req.UserID), ID: t.ID}); err != nil {
+// setLeader is the one way an organisation's leader changes (R1): a
+// team's supervisor (PUT /api/v1/admin/teams/{id}/supervisor) or a
+// department's head (PUT /api/v1/admin/departments/{id}/head). lock reads
+// the row under lock, giving its current leader and the answer for the
+// new one; store writes the new leader. Unchanged is no write and no audit.
+func (s *Server) setLeader(entity, field string,
+	lock func(ctx context.Context, q *db.Queries, id, leader string) (current string, answer any, err error),
+	store func(ctx context.Context, q *db.Queries, id string, leader *string) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req leaderRequest
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
-		return a.change("team", t.ID, "manager_id", optText(t.ManagerID), optText(*req.UserID))
-	})
-	if err != nil {
-		return err
+		errs := fieldErrors{}
+		s.leaderField(r.Context(), errs, req)
+		req.Reason = optionalText(errs, "reason", req.Reason, maxReasonLen)
+		if err := errs.err(); err != nil {
+			return err
+		}
+		ctx, id, leader := r.Context(), chi.URLParam(r, "id"), *req.UserID
+		var out any
+		err := s.adminTx(r, req.Reason, func(q *db.Queries, a auditor) error {
+			current, answer, err := lock(ctx, q, id, leader)
+			if err != nil {
+				return missing(err, entity)
+			}
+			out = answer
+			if current == leader {
+				return nil
+			}
+			if err := store(ctx, q, id, optText(leader)); err != nil {
+				return err
+			}
+			return a.change(entity, id, field, optText(current), optText(leader))
+		})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+}
+
+func (s *Server) setTeamSupervisor() handlerFunc {
+	return s.setLeader("team", "manager_id",
+		func(ctx context.Context, q *db.Queries, id, leader string) (string, any, error) {
+			t, err := q.AdminTeamForUpdate(ctx, id)
+			return t.ManagerID, teamBody{ID: t.ID, Name: t.Name, DepartmentID: t.DepartmentID, ManagerID: leader}, err
+		},
+		func(ctx context.Context, q *db.Queries, id string, leader *string) error {
+			return q.AdminSetTeamManager(ctx, db.AdminSetTeamManagerParams{ManagerID: leader, ID: id})
+		})
 }
 
 type departmentBody struct {
@@ -530,38 +550,15 @@ type departmentBody struct {
 	HeadID string `json:"head_id"` // "" for none
 }
 
-// PUT /api/v1/admin/departments/{id}/head
-func (s *Server) setDepartmentHead(w http.ResponseWriter, r *http.Request) error {
-	var req leaderRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	errs := fieldErrors{}
-	s.leaderField(r.Context(), errs, req)
-	req.Reason = optionalText(errs, "reason", req.Reason, maxReasonLen)
-	if err := errs.err(); err != nil {
-		return err
-	}
-	var out departmentBody
-	err := s.adminTx(r, req.Reason, func(q *db.Queries, a auditor) error {
-		d, err := q.AdminDepartmentForUpdate(r.Context(), chi.URLParam(r, "id"))
-		if err != nil {
-			return missing(err, "department")
-		}
-		out = departmentBody{ID: d.ID, Name: d.Name, HeadID: *req.UserID}
-		if d.HeadID == *req.UserID {
-			return nil
-		}
-		if err := q.AdminSetDepartmentHead(r.Context(), db.AdminSetDepartmentHeadParams{HeadID: optText(*req.UserID), ID: d.ID}); err != nil {
-			return err
-		}
-		return a.change("department", d.ID, "head_id", optText(d.HeadID), optText(*req.UserID))
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+func (s *Server) setDepartmentHead() handlerFunc {
+	return s.setLeader("department", "head_id",
+		func(ctx context.Context, q *db.Queries, id, leader string) (string, any, error) {
+			d, err := q.AdminDepartmentForUpdate(ctx, id)
+			return d.HeadID, departmentBody{ID: d.ID, Name: d.Name, HeadID: leader}, err
+		},
+		func(ctx context.Context, q *db.Queries, id string, leader *string) error {
+			return q.AdminSetDepartmentHead(ctx, db.AdminSetDepartmentHeadParams{HeadID: leader, ID: id})
+		})
 }
 
 type issueTokenRequest struct {

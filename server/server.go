@@ -266,8 +266,8 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		admin.Method(http.MethodPost, "/admin/users/{id}/tokens", handlerFunc(s.issueToken))
 		admin.Method(http.MethodGet, "/admin/users/{id}/tokens", handlerFunc(s.listTokens))
 		admin.Method(http.MethodPost, "/admin/tokens/{token_id}/revoke", handlerFunc(s.revokeToken))
-		admin.Method(http.MethodPut, "/admin/teams/{id}/supervisor", handlerFunc(s.setTeamSupervisor))
-		admin.Method(http.MethodPut, "/admin/departments/{id}/head", handlerFunc(s.setDepartmentHead))
+		admin.Method(http.MethodPut, "/admin/teams/{id}/supervisor", s.setTeamSupervisor())
+		admin.Method(http.MethodPut, "/admin/departments/{id}/head", s.setDepartmentHead())
 		admin.Method(http.MethodGet, "/admin/audit", handlerFunc(s.listAudit))
 	})
 	return r
