@@ -32,8 +32,8 @@ const (
 // numberFields are the API fields that are JSON numbers; a value that is
 // not a number is sent as text, for the API to name the field.
 var numberFields = map[string]bool{
-	"corrected_score": true, "amount_fen": true, "points": true,
-	"attitude": true, "speed": true, "quality": true, "parts": true, "cost": true,
+	"corrected_score": true,                                                              // an appeal's decision
+	"attitude":        true, "speed": true, "quality": true, "parts": true, "cost": true, // a survey's ratings
 }
 
 // localInstant is the datetime-local input's format: a wall time in the

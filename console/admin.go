@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -133,7 +134,7 @@ func (c *Console) adminData(r *http.Request, d directory) (any, error) {
 			return nil, err
 		}
 		for _, t := range tokens.Items {
-			row := adminTokenRow{ID: t.ID, Label: cmpOr(t.Label, "—"), Created: c.when(t.CreatedAt), Expires: c.whenP(t.ExpiresAt), State: t.State}
+			row := adminTokenRow{ID: t.ID, Label: cmp.Or(t.Label, "—"), Created: c.when(t.CreatedAt), Expires: c.whenP(t.ExpiresAt), State: t.State}
 			if t.State != "revoked" {
 				row.Actions = c.offer(r, row.Actions, action{Name: "revoke", Label: "Revoke", Done: "Token revoked.", Fields: []field{reason}},
 					"admin", "tokens", t.ID, "revoke")

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"time"
@@ -53,7 +54,7 @@ func (c *Console) clockRows(items []openClock, d directory, now time.Time) []clo
 		row := clockRow{
 			ComplaintNo: k.ComplaintNo, ClockLabel: clockLabels[k.Clock], State: st.css, StateLabel: st.label,
 			DueISO: iso(k.DueAt), DueLocal: c.when(k.DueAt), WarnISO: isoP(k.WarnAt), Left: leftText(k.DueAt, now),
-			Level2: cmpOr(c.whenP(k.Level2DueAt), "—"), Assignee: d.name(k.AssigneeID), Team: d.teamName(k.TeamID),
+			Level2: cmp.Or(c.whenP(k.Level2DueAt), "—"), Assignee: d.name(k.AssigneeID), Team: d.teamName(k.TeamID),
 		}
 		if k.State == "paused" {
 			row.Left = "paused"

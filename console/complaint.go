@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"sort"
@@ -72,7 +73,7 @@ func (c *Console) complaintData(r *http.Request, d directory) (any, error) {
 	}
 	for _, k := range st.Clocks {
 		row := complaintClock{ClockLabel: clockLabels[string(k.Name)], DueISO: iso(k.DueAt), DueLocal: c.when(k.DueAt),
-			WarnISO: isoP(k.WarnAt), Level2: cmpOr(c.whenP(k.Level2DueAt), "—"), MetISO: isoP(k.MetAt), MetLocal: c.whenP(k.MetAt)}
+			WarnISO: isoP(k.WarnAt), Level2: cmp.Or(c.whenP(k.Level2DueAt), "—"), MetISO: isoP(k.MetAt), MetLocal: c.whenP(k.MetAt)}
 		switch {
 		case k.MetAt != nil:
 			row.State, row.StateLabel, row.Left = "met", "met", "met"
@@ -107,7 +108,7 @@ func (c *Console) complaintData(r *http.Request, d directory) (any, error) {
 func (c *Console) eventRows(events []workflows.Event, d directory, labels map[string]string) []eventRow {
 	rows := make([]eventRow, 0, len(events))
 	for _, e := range events {
-		rows = append(rows, eventRow{AtISO: iso(e.At), AtLocal: c.when(e.At), Label: cmpOr(labels[e.Type], e.Type),
+		rows = append(rows, eventRow{AtISO: iso(e.At), AtLocal: c.when(e.At), Label: cmp.Or(labels[e.Type], e.Type),
 			Actor: d.name(e.ActorID), Reason: e.Reason, Detail: c.eventDetail(e.Data, d)})
 	}
 	return rows
@@ -158,9 +159,6 @@ func (c *Console) complaintActions(r *http.Request, st workflows.ComplaintState,
 			openClocks = append(openClocks, option{Value: string(k.Name), Label: clockLabels[string(k.Name)]})
 		}
 		paused = paused || (k.Name == workflows.ClockResolution && k.Paused)
-	}
-	text := func(name, label string) field {
-		return field{Name: name, Label: label, Kind: "textarea", Required: true}
 	}
 	candidates := []struct {
 		show bool

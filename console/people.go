@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -136,7 +137,7 @@ func (c *Console) deductionRows(r *http.Request, items []deductionItem, d direct
 	var rows []deductionRow
 	for _, x := range items {
 		id := fmt.Sprint(x.ID)
-		row := deductionRow{ID: id, Employee: d.name(x.EmployeeID), Reason: cmpOr(reasonLabels[x.ReasonCode], x.ReasonCode),
+		row := deductionRow{ID: id, Employee: d.name(x.EmployeeID), Reason: cmp.Or(reasonLabels[x.ReasonCode], x.ReasonCode),
 			OccurredLocal: c.when(x.OccurredAt), Points: x.Points, Note: x.Note}
 		if x.SourceComplaintNo != nil {
 			row.ComplaintNo = *x.SourceComplaintNo
@@ -378,7 +379,7 @@ func (c *Console) meData(r *http.Request, d directory) (any, error) {
 	}
 	for _, x := range rewards.Items {
 		page.Rewards = append(page.Rewards, rewardRow{No: x.NominationNo, Kind: x.Kind, Reason: x.Reason,
-			Step: cmpOr(stepLabels[deref(x.Step)], x.Status)})
+			Step: cmp.Or(stepLabels[deref(x.Step)], x.Status)})
 	}
 	return page, nil
 }

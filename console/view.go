@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -59,16 +60,9 @@ var roleLabels = map[auth.Role]string{
 func roleLabel(p auth.Principal) string {
 	var out []string
 	for _, r := range p.Roles {
-		out = append(out, cmpOr(roleLabels[r], string(r)))
+		out = append(out, cmp.Or(roleLabels[r], string(r)))
 	}
 	return strings.Join(out, ", ")
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // when is an instant as people read it: in the calendar's zone (R2) with
@@ -174,7 +168,7 @@ func (d directory) names(ids []string) string {
 	return strings.Join(out, ", ")
 }
 
-func (d directory) teamName(id string) string { return cmpOr(d.team[id], id) }
+func (d directory) teamName(id string) string { return cmp.Or(d.team[id], id) }
 
 // agents are the active agents, of teams (all when nil), as options.
 func (d directory) agents(teams []string, selected string) []option {

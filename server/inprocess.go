@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -88,5 +87,3 @@ func (r *recorder) Write(b []byte) (int, error) {
 	r.WriteHeader(http.StatusOK)
 	return r.body.Write(b)
 }
-
-var _ io.Writer = (*recorder)(nil)
