@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/acme/aftersales/workflows"
 )
 
 // openClock is an item of GET /api/v1/clocks.
@@ -36,8 +38,8 @@ var clockLabels = map[string]string{"contact": "Contact (24 h)", "plan": "Plan (
 
 // clockStates: the API's state to the console's (CSS and the ticker).
 var clockStates = map[string]struct{ css, label string }{
-	"running": {"normal", "running"}, "warned": {"warned", "warned (75 %)"},
-	"breached": {"breached", "breached"}, "paused": {"paused", "paused"}, "met": {"met", "met"},
+	workflows.ClockRunning: {"normal", "running"}, workflows.ClockWarned: {"warned", "warned (75 %)"},
+	workflows.ClockBreached: {"breached", "breached"}, workflows.ClockPaused: {"paused", "paused"}, workflows.ClockMet: {"met", "met"},
 }
 
 // clockRow is a row of the clock tables (board, team, agent).

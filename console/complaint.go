@@ -74,20 +74,16 @@ func (c *Console) complaintData(r *http.Request, d directory) (any, error) {
 	for _, k := range st.Clocks {
 		row := complaintClock{ClockLabel: clockLabels[string(k.Name)], DueISO: iso(k.DueAt), DueLocal: c.when(k.DueAt),
 			WarnISO: isoP(k.WarnAt), Level2: cmp.Or(c.whenP(k.Level2DueAt), "—"), MetISO: isoP(k.MetAt), MetLocal: c.whenP(k.MetAt)}
+		shown := clockStates[k.State(now)]
+		row.State, row.StateLabel, row.Left = shown.css, shown.label, leftText(k.DueAt, now)
 		switch {
 		case k.MetAt != nil:
-			row.State, row.StateLabel, row.Left = "met", "met", "met"
+			row.Left = "met"
 			if k.Breached {
 				row.StateLabel = "met late"
 			}
 		case k.Paused:
-			row.State, row.StateLabel, row.Left = "paused", "paused", "paused"
-		case k.Breached || !now.Before(k.DueAt):
-			row.State, row.StateLabel, row.Left = "breached", "breached", leftText(k.DueAt, now)
-		case k.WarnAt != nil && !now.Before(*k.WarnAt):
-			row.State, row.StateLabel, row.Left = "warned", "warned (75 %)", leftText(k.DueAt, now)
-		default:
-			row.State, row.StateLabel, row.Left = "normal", "running", leftText(k.DueAt, now)
+			row.Left = "paused"
 		}
 		page.Clocks = append(page.Clocks, row)
 	}

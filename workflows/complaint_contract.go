@@ -351,6 +351,34 @@ func (s *ComplaintState) Refresh(now time.Time) {
 	}
 }
 
+// Clock states as people see them (R3): met; paused (the resolution clock
+// only); breached (escalated, or past its deadline); warned (past its
+// warning instant); else running. The read model's view open_clocks
+// (migration 00013) says the same of unmet clocks for lists and gauges.
+const (
+	ClockMet      = "met"
+	ClockPaused   = "paused"
+	ClockBreached = "breached"
+	ClockWarned   = "warned"
+	ClockRunning  = "running"
+)
+
+// State is the clock's state at now.
+func (c Clock) State(now time.Time) string {
+	switch {
+	case c.MetAt != nil:
+		return ClockMet
+	case c.Paused:
+		return ClockPaused
+	case c.Breached || !now.Before(c.DueAt):
+		return ClockBreached
+	case c.WarnAt != nil && !now.Before(*c.WarnAt):
+		return ClockWarned
+	default:
+		return ClockRunning
+	}
+}
+
 func (c Clock) remaining(now time.Time) int64 {
 	switch {
 	case c.MetAt != nil:
