@@ -18,7 +18,7 @@ test: vet workflowcheck $(GOBIN)/helm
 	# One package at a time (-p 1): the end-to-end, browser, topology and
 	# devstack tests each start their own Temporal server and PostgreSQL on
 	# ports picked as free; run side by side on 2 cores they raced for ports
-	# and CPU (a devstack test lost its port once). Serial costs ~1 minute.
+	# and CPU (a devstack test lost its port once). Serial costs ~2 minutes.
 	go test -count=1 -p 1 ./...
 
 ## bench: the console's board over 10,000 open complaints (issue 10), then the benchmark of issue 9 on a fresh stack it starts itself, e.g. `make bench BENCH_ARGS="-burst 2000"` (-h lists the sizes)
