@@ -7,12 +7,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/aftersales/activities/webhook"
 	"github.com/acme/aftersales/calendar"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/policies"
+	"github.com/acme/aftersales/workflows"
 )
 
 // Activities carries the dependencies of every activity. Register a value
@@ -43,4 +46,11 @@ func New(pool *pgxpool.Pool) *Activities { return &Activities{Pool: pool, Q: db.
 // an admin changes the calendar later (R2, last bullet).
 func (a *Activities) CalendarOverrides(ctx context.Context) ([]calendar.Override, error) {
 	return a.Q.CalendarOverrides(ctx)
+}
+
+// AssessmentPolicyInForce is the assessment policy in force at at, for a
+// cycle the Schedule starts (issue 12: a case takes the version in force
+// at its start).
+func (a *Activities) AssessmentPolicyInForce(ctx context.Context, at time.Time) (workflows.AssessmentPolicy, error) {
+	return policies.InForce[workflows.AssessmentPolicy](ctx, a.Q, workflows.PolicyAssessment, at)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/aftersales/calendar"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/policies"
 	"github.com/acme/aftersales/scoring"
 	"github.com/acme/aftersales/workflows"
 )
@@ -353,7 +354,9 @@ func (a *Activities) FinalizeCycle(ctx context.Context, in workflows.FinalizeInp
 			return err
 		}
 		out.ServiceStars = serviceStars(candidates, starMinScore)
-		return nil
+		// ... nominated under the reward policy in force now (issue 12).
+		out.RewardPolicy, err = policies.InForce[workflows.RewardPolicy](ctx, q, workflows.PolicyReward, in.At)
+		return err
 	})
 	if err != nil {
 		return workflows.FinalizeOutput{}, err

@@ -196,21 +196,22 @@ func (q *Queries) FollowComplaintTeam(ctx context.Context, complaintNo string) e
 }
 
 const getComplaintIntake = `-- name: GetComplaintIntake :one
-SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at,
+SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at, policy_version,
        status, updated_at
 FROM complaints WHERE complaint_no = $1
 `
 
 type GetComplaintIntakeRow struct {
-	ComplaintNo string
-	RequestHash []byte
-	AssigneeID  string
-	TeamID      string
-	ReceivedAt  time.Time
-	CreatedBy   string
-	CreatedAt   time.Time
-	Status      string
-	UpdatedAt   time.Time
+	ComplaintNo   string
+	RequestHash   []byte
+	AssigneeID    string
+	TeamID        string
+	ReceivedAt    time.Time
+	CreatedBy     string
+	CreatedAt     time.Time
+	PolicyVersion int32
+	Status        string
+	UpdatedAt     time.Time
 }
 
 // What an idempotent create (or a restart of the workflow) needs; no personal data (R7).
@@ -225,6 +226,7 @@ func (q *Queries) GetComplaintIntake(ctx context.Context, complaintNo string) (G
 		&i.ReceivedAt,
 		&i.CreatedBy,
 		&i.CreatedAt,
+		&i.PolicyVersion,
 		&i.Status,
 		&i.UpdatedAt,
 	)
@@ -234,7 +236,7 @@ func (q *Queries) GetComplaintIntake(ctx context.Context, complaintNo string) (G
 const getComplaintReadModel = `-- name: GetComplaintReadModel :one
 SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
-       resolution_due_at, resolution_met_at, resolution_paused, updated_at
+       resolution_due_at, resolution_met_at, resolution_paused, updated_at, policy_version
 FROM complaints WHERE complaint_no = $1 AND last_seq IS NOT NULL
 `
 
@@ -256,6 +258,7 @@ type GetComplaintReadModelRow struct {
 	ResolutionMetAt  *time.Time
 	ResolutionPaused bool
 	UpdatedAt        time.Time
+	PolicyVersion    int32
 }
 
 // A closed complaint whose workflow history is past retention is answered
@@ -282,6 +285,7 @@ func (q *Queries) GetComplaintReadModel(ctx context.Context, complaintNo string)
 		&i.ResolutionMetAt,
 		&i.ResolutionPaused,
 		&i.UpdatedAt,
+		&i.PolicyVersion,
 	)
 	return i, err
 }
@@ -659,7 +663,7 @@ func (q *Queries) ListComplaintEvents(ctx context.Context, complaintNo string) (
 const listComplaints = `-- name: ListComplaints :many
 SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
-       resolution_due_at, resolution_met_at, resolution_paused, updated_at
+       resolution_due_at, resolution_met_at, resolution_paused, updated_at, policy_version
 FROM complaints
 WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
   AND ($1::text IS NULL OR status = $1::text)
@@ -704,6 +708,7 @@ type ListComplaintsRow struct {
 	ResolutionMetAt  *time.Time
 	ResolutionPaused bool
 	UpdatedAt        time.Time
+	PolicyVersion    int32
 }
 
 // GET /api/v1/complaints. Every filter is optional (NULL = any). team_ids
@@ -747,6 +752,7 @@ func (q *Queries) ListComplaints(ctx context.Context, arg ListComplaintsParams) 
 			&i.ResolutionMetAt,
 			&i.ResolutionPaused,
 			&i.UpdatedAt,
+			&i.PolicyVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -928,7 +934,7 @@ func (q *Queries) ListOpenClocks(ctx context.Context, arg ListOpenClocksParams) 
 }
 
 const listUnstartedComplaints = `-- name: ListUnstartedComplaints :many
-SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at,
+SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at, policy_version,
        status, updated_at
 FROM complaints
 WHERE last_seq IS NULL AND created_at < $1::timestamptz
@@ -942,15 +948,16 @@ type ListUnstartedComplaintsParams struct {
 }
 
 type ListUnstartedComplaintsRow struct {
-	ComplaintNo string
-	RequestHash []byte
-	AssigneeID  string
-	TeamID      string
-	ReceivedAt  time.Time
-	CreatedBy   string
-	CreatedAt   time.Time
-	Status      string
-	UpdatedAt   time.Time
+	ComplaintNo   string
+	RequestHash   []byte
+	AssigneeID    string
+	TeamID        string
+	ReceivedAt    time.Time
+	CreatedBy     string
+	CreatedAt     time.Time
+	PolicyVersion int32
+	Status        string
+	UpdatedAt     time.Time
 }
 
 // Intake rows older than @older_than whose workflow has never written the
@@ -974,6 +981,7 @@ func (q *Queries) ListUnstartedComplaints(ctx context.Context, arg ListUnstarted
 			&i.ReceivedAt,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.PolicyVersion,
 			&i.Status,
 			&i.UpdatedAt,
 		); err != nil {

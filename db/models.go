@@ -168,6 +168,7 @@ type Complaint struct {
 	PlanLevel2At       *time.Time
 	ResolutionWarnAt   *time.Time
 	ResolutionLevel2At *time.Time
+	PolicyVersion      int32
 }
 
 type ComplaintEvent struct {
@@ -248,6 +249,16 @@ type Payout struct {
 	At           time.Time
 }
 
+type Policy struct {
+	Kind          string
+	Version       int32
+	EffectiveFrom time.Time
+	Body          []byte
+	Reason        string
+	CreatedBy     string
+	CreatedAt     time.Time
+}
+
 type Principal struct {
 	UserID       string
 	Name         string
@@ -264,6 +275,18 @@ type Probation struct {
 	AssessmentID string
 	Reason       string
 	CreatedAt    time.Time
+}
+
+type Recalculation struct {
+	ID            string
+	RequestedBy   string
+	RequestedAt   time.Time
+	Reason        string
+	PolicyVersion pgtype.Int4
+	Total         int32
+	Status        string
+	Report        []byte
+	FinishedAt    *time.Time
 }
 
 type RecomputeRequest struct {
@@ -293,6 +316,7 @@ type Reward struct {
 	Approvals      []byte
 	LastSeq        pgtype.Int4
 	UpdatedAt      time.Time
+	PolicyVersion  int32
 }
 
 type RewardEvent struct {

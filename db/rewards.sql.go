@@ -75,7 +75,7 @@ func (q *Queries) GetPayout(ctx context.Context, nominationNo string) (Payout, e
 const getReward = `-- name: GetReward :one
 SELECT nomination_no, request_hash, nominee_id, nominator_id, kind, amount_fen, reason,
        coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
-       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at
+       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at, policy_version
 FROM rewards WHERE nomination_no = $1
 `
 
@@ -101,6 +101,7 @@ type GetRewardRow struct {
 	Approvals      []byte
 	LastSeq        pgtype.Int4
 	UpdatedAt      time.Time
+	PolicyVersion  int32
 }
 
 func (q *Queries) GetReward(ctx context.Context, nominationNo string) (GetRewardRow, error) {
@@ -128,6 +129,7 @@ func (q *Queries) GetReward(ctx context.Context, nominationNo string) (GetReward
 		&i.Approvals,
 		&i.LastSeq,
 		&i.UpdatedAt,
+		&i.PolicyVersion,
 	)
 	return i, err
 }
@@ -482,7 +484,7 @@ func (q *Queries) ListRewards(ctx context.Context, arg ListRewardsParams) ([]Lis
 const listUnstartedRewards = `-- name: ListUnstartedRewards :many
 SELECT nomination_no, request_hash, nominee_id, nominator_id, kind, amount_fen, reason,
        coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
-       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at
+       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at, policy_version
 FROM rewards
 WHERE last_seq IS NULL AND created_at < $1::timestamptz
 ORDER BY created_at
@@ -516,6 +518,7 @@ type ListUnstartedRewardsRow struct {
 	Approvals      []byte
 	LastSeq        pgtype.Int4
 	UpdatedAt      time.Time
+	PolicyVersion  int32
 }
 
 // Like ListUnstartedComplaints: nominations whose workflow has never
@@ -551,6 +554,7 @@ func (q *Queries) ListUnstartedRewards(ctx context.Context, arg ListUnstartedRew
 			&i.Approvals,
 			&i.LastSeq,
 			&i.UpdatedAt,
+			&i.PolicyVersion,
 		); err != nil {
 			return nil, err
 		}

@@ -68,7 +68,7 @@ func recordComplaint(t *testing.T, no string, received time.Time, file string, u
 	s := startStack(t)
 	ctx := context.Background()
 	policy := workflows.DefaultSLAPolicy()
-	policy.ReopenWithin = 2 * time.Second // so the test sees the close without waiting 30 days
+	policy.ReopenWithin = workflows.Duration(2 * time.Second) // so the test sees the close without waiting 30 days
 	in := workflows.ComplaintInput{
 		ComplaintNo: no, AssigneeID: "agent1", TeamID: "team-a", ManagerID: "manager1", HeadID: "head1",
 		ReceivedAt: received, CreatedBy: "agent1", Policy: policy, Location: "Asia/Shanghai",

@@ -53,7 +53,11 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, st)
 		return nil
 	}
-	_, err := s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
+	policy, err := s.assessmentPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID:                       workflows.AssessmentCycleWorkflowID(req.Month),
 		TaskQueue:                s.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -61,7 +65,7 @@ func (s *Server) startCycle(w http.ResponseWriter, r *http.Request) error {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, // a month is assessed once
 	}, workflows.AssessmentCycleWorkflowType, workflows.CycleInput{
-		Month: req.Month, StartedBy: principal(r).UserID, Policy: s.assess, Location: s.loc.String(),
+		Month: req.Month, StartedBy: principal(r).UserID, Policy: policy, Location: s.loc.String(),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	status := http.StatusCreated

@@ -19,6 +19,7 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/policies"
 	"github.com/acme/aftersales/input"
 	"github.com/acme/aftersales/workflows"
 )
@@ -163,10 +164,15 @@ func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow,
 	if err != nil {
 		return err
 	}
+	// The version the intake row was given: in force at receipt (R2).
+	policy, err := policies.Version[workflows.SLAPolicy](ctx, s.q, workflows.PolicyComplaint, int(c.PolicyVersion))
+	if err != nil {
+		return err
+	}
 	in := workflows.ComplaintInput{
 		ComplaintNo: c.ComplaintNo, AssigneeID: c.AssigneeID, TeamID: c.TeamID,
 		ManagerID: escalationManager(assignee), HeadID: assignee.HeadID, ReceivedAt: c.ReceivedAt,
-		CreatedBy: c.CreatedBy, Policy: workflows.DefaultSLAPolicy(), Calendar: overrides, Location: s.loc.String(),
+		CreatedBy: c.CreatedBy, Policy: policy, Calendar: overrides, Location: s.loc.String(),
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       workflows.ComplaintWorkflowID(c.ComplaintNo),
@@ -284,6 +290,7 @@ func (s *Server) archivedState(ctx context.Context, no string) (workflows.Compla
 		ComplaintNo: sum.ComplaintNo, Status: workflows.ComplaintStatus(sum.Status), AssigneeID: sum.AssigneeID, TeamID: sum.TeamID,
 		ReceivedAt: sum.ReceivedAt, ResolvedAt: sum.ResolvedAt, FirstTimeFix: sum.FirstTimeFix, Clocks: sum.Clocks,
 		NextDueAt: sum.NextDueAt, AsOf: time.Now().In(s.loc), Escalations: []workflows.Escalation{}, Events: []workflows.Event{},
+		PolicyVersion: int(row.PolicyVersion),
 	}
 	escs, err := s.q.ListComplaintEscalations(ctx, no)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/policies"
 	"github.com/acme/aftersales/input"
 	"github.com/acme/aftersales/workflows"
 )
@@ -195,11 +196,16 @@ func (s *Server) startReward(ctx context.Context, existing db.GetRewardRow, nomi
 	if err != nil {
 		return err
 	}
+	// The version the nomination was given: in force at its instant.
+	policy, err := policies.Version[workflows.RewardPolicy](ctx, s.q, workflows.PolicyReward, int(existing.PolicyVersion))
+	if err != nil {
+		return err
+	}
 	in := workflows.RewardInput{
 		NominationNo: existing.NominationNo, NomineeID: existing.NomineeID, NominatorID: existing.NominatorID,
 		Kind: workflows.RewardKind(existing.Kind), AmountFen: existing.AmountFen, Reason: existing.Reason,
 		AssessmentID: existing.AssessmentID, HeadID: nominee.HeadID, NominatedAt: existing.CreatedAt,
-		Policy: workflows.DefaultRewardPolicy(), Calendar: overrides, Location: s.loc.String(),
+		Policy: policy, Calendar: overrides, Location: s.loc.String(),
 	}
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.RewardWorkflowID(existing.NominationNo),
@@ -311,6 +317,7 @@ func (s *Server) archivedReward(ctx context.Context, no string) (workflows.Rewar
 		Kind: workflows.RewardKind(row.Kind), AmountFen: row.AmountFen, Reason: row.Reason, AssessmentID: row.AssessmentID,
 		Status: workflows.RewardStatus(row.Status), StepRole: row.StepRole, Awaiting: row.Awaiting, Excluded: row.Excluded,
 		DueAt: row.DueAt, Round: int(row.Round), NeedsCommittee: row.NeedsCommittee, Events: []workflows.Event{},
+		PolicyVersion: int(row.PolicyVersion),
 	}
 	if row.Step != nil {
 		step := workflows.Step(*row.Step)

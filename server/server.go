@@ -23,7 +23,6 @@ import (
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/console"
 	"github.com/acme/aftersales/db"
-	"github.com/acme/aftersales/workflows"
 )
 
 // Options are the server's dependencies.
@@ -75,10 +74,12 @@ type Server struct {
 	auth     auth.Authenticator
 	loc      *time.Location
 	queue    string
-	assess   workflows.AssessmentPolicy
-	metrics  *httpMetrics
-	openapi  []byte
-	router   chi.Router
+	// publicationWindow replaces the assessment policy's working-day
+	// window when set (Options.PublicationWindow).
+	publicationWindow time.Duration
+	metrics           *httpMetrics
+	openapi           []byte
+	router            chi.Router
 	// handler is router, traced (otelhttp: continues a caller's W3C trace).
 	handler http.Handler
 	timeout time.Duration
@@ -112,7 +113,6 @@ func New(o Options) (*Server, error) {
 		auth:     o.Auth,
 		loc:      o.Location,
 		queue:    o.TaskQueue,
-		assess:   workflows.DefaultAssessmentPolicy(),
 		metrics:  newHTTPMetrics(reg),
 		openapi:  doc,
 		timeout:  cmp.Or(o.RequestTimeout, DefaultRequestTimeout),
@@ -120,7 +120,7 @@ func New(o Options) (*Server, error) {
 		reconcileEvery: cmp.Or(o.ReconcileInterval, DefaultReconcileInterval),
 		authFailures:   newFailureLimiter(authFailureLimit, authFailureWindow),
 	}
-	s.assess.PublicationWindow = o.PublicationWindow
+	s.publicationWindow = o.PublicationWindow
 	if s.auth == nil {
 		s.auth = auth.Bearer{Tokens: auth.NewTokenStore(s.q), OIDC: o.OIDC}
 	}

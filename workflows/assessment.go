@@ -112,7 +112,7 @@ func (c *cycle) run(ctx workflow.Context) (CycleState, error) {
 	now := workflow.Now(ctx)
 	ends := c.cal.AddWorkingDays(now, c.in.Policy.PublicationWorkingDays)
 	if c.in.Policy.PublicationWindow > 0 {
-		ends = now.Add(c.in.Policy.PublicationWindow)
+		ends = now.Add(c.in.Policy.PublicationWindow.Std())
 	}
 	c.rec.Status, c.rec.PublishedAt, c.rec.WindowEndsAt, c.rec.ResultsCount = CyclePublished, &now, &ends, len(out.Results)
 	if err := c.record(ctx); err != nil {
@@ -137,7 +137,7 @@ func (c *cycle) run(ctx workflow.Context) (CycleState, error) {
 		return c.state(), err
 	}
 	c.rec.Status, c.rec.FinalizedAt = CycleFinal, &at
-	c.nominateServiceStars(ctx, fin.ServiceStars)
+	c.nominateServiceStars(ctx, fin.ServiceStars, fin.RewardPolicy)
 	return c.state(), c.record(ctx)
 }
 
@@ -146,7 +146,7 @@ func (c *cycle) run(ctx workflow.Context) (CycleState, error) {
 // honour nomination, a RewardApproval of its own (nominated by the system,
 // so step 1 is the nominee's department head). The nomination number is
 // derived from month and employee, so a rerun never nominates twice.
-func (c *cycle) nominateServiceStars(ctx workflow.Context, stars []ServiceStar) {
+func (c *cycle) nominateServiceStars(ctx workflow.Context, stars []ServiceStar, policy RewardPolicy) {
 	c.rec.ServiceStars = stars
 	now := workflow.Now(ctx)
 	for _, star := range stars {
@@ -159,7 +159,7 @@ func (c *cycle) nominateServiceStars(ctx workflow.Context, stars []ServiceStar) 
 		err := workflow.ExecuteChildWorkflow(cctx, RewardWorkflowType, RewardInput{
 			NominationNo: no, NomineeID: star.EmployeeID, NominatorID: SystemNominator, Kind: KindHonour,
 			Reason: "CSI service star " + c.in.Month, AssessmentID: star.AssessmentID, HeadID: c.results[star.AssessmentID].HeadID,
-			NominatedAt: now, Policy: DefaultRewardPolicy(), Calendar: c.cal.Overrides(), Location: c.in.Location,
+			NominatedAt: now, Policy: policy, Calendar: c.cal.Overrides(), Location: c.in.Location,
 		}).GetChildWorkflowExecution().Get(ctx, nil)
 		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
 		if err != nil && !errors.As(err, &started) {
@@ -175,7 +175,7 @@ func (c *cycle) record(ctx workflow.Context) error {
 
 func (c *cycle) state() CycleState {
 	// The map is encoded right away by the query or the result, never mutated by the caller.
-	st := CycleState{CycleRecord: c.rec, Appeals: c.appeals}
+	st := CycleState{CycleRecord: c.rec, Appeals: c.appeals, PolicyVersion: shownVersion(c.in.Policy.Version)}
 	st.OpenAppeals = c.pending
 	return st
 }
@@ -268,6 +268,19 @@ func MonthlyCycleStarter(ctx workflow.Context, policy AssessmentPolicy, location
 	}
 	now := workflow.Now(ctx).In(loc)
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0).Format("2006-01")
+	// The cycle runs by the assessment policy in force now (issue 12), not
+	// the one the Schedule was created with; the Schedule's publication
+	// window, a demo setting, still applies. Versioned: starters recorded
+	// before it started the cycle with the Schedule's policy.
+	if workflow.GetVersion(ctx, "policy-in-force", workflow.DefaultVersion, 1) == 1 {
+		var inForce AssessmentPolicy
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		if err := workflow.ExecuteLocalActivity(lctx, ActivityAssessmentPolicy, now).Get(ctx, &inForce); err != nil {
+			return month, err
+		}
+		inForce.PublicationWindow = policy.PublicationWindow
+		policy = inForce
+	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            AssessmentCycleWorkflowID(month),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,

@@ -1,9 +1,11 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/scoring"
 )
 
 // The contract of the monthly assessment (R4.5) and of appeals (R6).
@@ -53,6 +55,9 @@ const (
 	ActivityRecordAppeal      = "RecordAppeal"
 	ActivityCalendarOverrides = "CalendarOverrides"
 	ActivityNotifyAppeal      = "NotifyAppeal"
+	// ActivityAssessmentPolicy reads the assessment policy in force at an
+	// instant, for a cycle the schedule starts.
+	ActivityAssessmentPolicy = "AssessmentPolicyInForce"
 )
 
 // CycleStatus is the cycle's status.
@@ -67,22 +72,43 @@ const (
 
 // AssessmentPolicy is carried in the cycle's input (R4.5).
 type AssessmentPolicy struct {
+	// Version is the policy record's (policy.go); 0 before versioning.
+	Version                int `json:"version,omitempty"`
 	PublicationWorkingDays int `json:"publication_working_days"` // R4.5: 3
 	// PublicationWindow, when set, replaces the working-day window with a
 	// plain duration: a demo and test setting (ASSESSMENT_PUBLICATION_WINDOW),
 	// so a whole month can be walked through in minutes. Production leaves it 0.
-	PublicationWindow time.Duration `json:"publication_window,omitempty"`
+	PublicationWindow Duration `json:"publication_window,omitempty"`
 	// R6: stage 1 with the manager, stage 2 with HR, reminder in stage 2.
 	Stage1WorkingDays   int `json:"stage1_working_days"`   // 2
 	Stage2WorkingDays   int `json:"stage2_working_days"`   // 5
 	ReminderWorkingDays int `json:"reminder_working_days"` // 3
 	// R5.2: a month's CSI service star has the team's top score, at least this.
 	StarMinScore float64 `json:"star_min_score"` // 90
+	// R4.6: the annual grades' percentages. The cycle does not use them;
+	// the annual report takes the version in force at the year's end.
+	Annual scoring.Policy `json:"annual"`
 }
 
 // DefaultAssessmentPolicy is the policy of R4.5 and R6.
 func DefaultAssessmentPolicy() AssessmentPolicy {
-	return AssessmentPolicy{PublicationWorkingDays: 3, Stage1WorkingDays: 2, Stage2WorkingDays: 5, ReminderWorkingDays: 3, StarMinScore: 90}
+	return AssessmentPolicy{Version: 1, PublicationWorkingDays: 3, Stage1WorkingDays: 2, Stage2WorkingDays: 5, ReminderWorkingDays: 3,
+		StarMinScore: 90, Annual: scoring.DefaultPolicy()}
+}
+
+// Validate reports a policy that cannot work.
+func (p AssessmentPolicy) Validate() error {
+	switch {
+	case p.PublicationWorkingDays < 1 || p.Stage1WorkingDays < 1 || p.Stage2WorkingDays < 1 || p.ReminderWorkingDays < 1:
+		return fmt.Errorf("working-day counts must be at least 1")
+	case p.ReminderWorkingDays >= p.Stage2WorkingDays:
+		return fmt.Errorf("the stage-2 reminder must come before its deadline")
+	case p.PublicationWindow < 0:
+		return fmt.Errorf("publication window must not be negative")
+	case p.StarMinScore < 0 || p.StarMinScore > 100:
+		return fmt.Errorf("star_min_score must be 0..100")
+	}
+	return p.Annual.Validate()
 }
 
 // CycleInput starts a month's AssessmentCycle.
@@ -136,6 +162,8 @@ type CycleRecord struct {
 type CycleState struct {
 	CycleRecord
 	Appeals map[string]AppealStatus `json:"appeals"` // appeal id -> status
+	// PolicyVersion is the assessment policy the cycle runs by.
+	PolicyVersion int `json:"policy_version"`
 }
 
 // FinalizeInput finalizes a month: results final, probation flags set (R4.4).
@@ -151,6 +179,10 @@ type FinalizeOutput struct {
 	Final        int           `json:"final"`
 	Probation    []string      `json:"probation"` // employee ids put on probation
 	ServiceStars []ServiceStar `json:"service_stars"`
+	// RewardPolicy is the reward policy in force at the finalization, the
+	// one the month's service stars are nominated with (zero in runs
+	// recorded before policies were versioned: the rule book's).
+	RewardPolicy RewardPolicy `json:"reward_policy"`
 }
 
 // OpenAppealInput is the cycle's open-appeal update (R6).

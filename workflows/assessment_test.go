@@ -338,22 +338,40 @@ func TestR4_CycleWaitsForAppealsAndRejectsLateOnes(t *testing.T) {
 }
 
 // R4.5: the Schedule's run on the 1st at 02:00 (Asia/Shanghai) assesses
-// the previous month, under that month's cycle ID.
+// the previous month, under that month's cycle ID, by the assessment
+// policy in force then (issue 12), keeping the Schedule's demo window.
 func TestR4_MonthlyStarterPicksThePreviousMonth(t *testing.T) {
 	start := time.Date(2026, 11, 1, 2, 0, 0, 0, shanghai) // still 31 Oct in UTC
 	env, _ := newEnv(t, start)
 	env.RegisterWorkflowWithOptions(MonthlyCycleStarter, workflow.RegisterOptions{Name: MonthlyCycleStarterWorkflowType})
+	inForce := DefaultAssessmentPolicy()
+	inForce.Version, inForce.PublicationWorkingDays = 4, 5
+	env.RegisterActivityWithOptions(func(_ context.Context, at time.Time) (AssessmentPolicy, error) {
+		if !at.Equal(start) {
+			t.Errorf("policy asked for %s, want %s", at, start)
+		}
+		return inForce, nil
+	}, activity.RegisterOptions{Name: ActivityAssessmentPolicy})
 	var childID string
-	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
+	var child CycleInput
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
 		childID = info.WorkflowExecution.ID
+		if err := args.Get(&child); err != nil {
+			t.Error(err)
+		}
 	})
-	env.ExecuteWorkflow(MonthlyCycleStarterWorkflowType, DefaultAssessmentPolicy(), "Asia/Shanghai")
+	scheduled := DefaultAssessmentPolicy()
+	scheduled.PublicationWindow = Duration(2 * time.Minute)
+	env.ExecuteWorkflow(MonthlyCycleStarterWorkflowType, scheduled, "Asia/Shanghai")
 	var month string
 	if err := env.GetWorkflowResult(&month); err != nil {
 		t.Fatal(err)
 	}
 	if month != "2026-10" || childID != AssessmentCycleWorkflowID("2026-10") {
 		t.Errorf("month %s child %s", month, childID)
+	}
+	if child.Policy.Version != 4 || child.Policy.PublicationWorkingDays != 5 || child.Policy.PublicationWindow != scheduled.PublicationWindow {
+		t.Errorf("cycle policy %+v, want version 4 with the Schedule's window", child.Policy)
 	}
 }
 

@@ -112,8 +112,8 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 	}
 	r := in.ReceivedAt
 	c.clocks = []*clock{
-		{name: ClockContact, start: r, due: r.Add(in.Policy.ContactWithin)},
-		{name: ClockPlan, start: r, due: r.Add(in.Policy.PlanWithin)},
+		{name: ClockContact, start: r, due: r.Add(in.Policy.ContactWithin.Std())},
+		{name: ClockPlan, start: r, due: r.Add(in.Policy.PlanWithin.Std())},
 		{name: ClockResolution, start: r, due: c.cal.AddWorkingDays(r, in.Policy.ResolutionWorkingDays)},
 	}
 	c.addEvent(in.CreatedBy, r, EventReceived, "", nil)
@@ -186,7 +186,7 @@ func (c *complaint) nextAction() time.Time {
 		}
 	}
 	if c.status == StatusResolved && c.resolvedAt != nil {
-		consider(c.resolvedAt.Add(c.in.Policy.ReopenWithin))
+		consider(c.resolvedAt.Add(c.in.Policy.ReopenWithin.Std()))
 	}
 	if c.status != StatusOpen && c.status != StatusReopened {
 		return next
@@ -211,7 +211,7 @@ func (c *complaint) nextAction() time.Time {
 // warning (skipped when the deadline has already passed, e.g. a back-dated
 // receipt), level 1 at the miss, level 2 one working day later (R3).
 func (c *complaint) fireDue(ctx workflow.Context, now time.Time) {
-	if c.status == StatusResolved && c.resolvedAt != nil && !now.Before(c.resolvedAt.Add(c.in.Policy.ReopenWithin)) {
+	if c.status == StatusResolved && c.resolvedAt != nil && !now.Before(c.resolvedAt.Add(c.in.Policy.ReopenWithin.Std())) {
 		c.status = StatusClosed
 		c.addEvent(SystemActor, now, EventClosed, "reopen window ended", nil)
 		return
@@ -392,6 +392,7 @@ func (c *complaint) state(now time.Time) ComplaintState {
 		Escalations:   append([]Escalation(nil), c.escalations...),
 		Events:        append([]Event(nil), c.events...),
 		SurveyPending: c.status == StatusResolved && c.surveyed < c.resolutions,
+		PolicyVersion: shownVersion(c.in.Policy.Version),
 	}
 	for _, k := range c.clocks {
 		clk := Clock{
@@ -717,7 +718,7 @@ func (c *complaint) validateReopen(ctx workflow.Context, in ReopenInput) error {
 	if c.status != StatusResolved {
 		return conflict("only a resolved complaint can be reopened (it is %s)", c.status)
 	}
-	if workflow.Now(ctx).Sub(*c.resolvedAt) > c.in.Policy.ReopenWithin {
+	if workflow.Now(ctx).Sub(*c.resolvedAt) > c.in.Policy.ReopenWithin.Std() {
 		return conflict("the reopen window has passed")
 	}
 	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Note)})

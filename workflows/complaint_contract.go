@@ -63,24 +63,28 @@ var Clocks = []ClockName{ClockContact, ClockPlan, ClockResolution}
 // SLAPolicy is carried in the workflow input, so every complaint keeps the
 // policy and deadlines it started with (R2, last bullet).
 type SLAPolicy struct {
-	ContactWithin         time.Duration `json:"contact_within"`          // R3: 24 h elapsed
-	PlanWithin            time.Duration `json:"plan_within"`             // R3: 48 h elapsed
-	ResolutionWorkingDays int           `json:"resolution_working_days"` // R3: 7 working days (R2)
-	WarningFraction       float64       `json:"warning_fraction"`        // R3: warn at 75% of a clock
-	Level2WorkingDays     int           `json:"level2_working_days"`     // R3: level 2 one working day after the miss
-	ReopenWithin          time.Duration `json:"reopen_within"`           // R3: the customer may reopen within 30 days
-	DeductionPoints       int           `json:"deduction_points"`        // R3, R4.4: 20 points, untimely service
+	// Version is the policy record's (policy.go); 0 in runs started before
+	// policies were versioned, which had the rule book's, version 1.
+	Version               int      `json:"version,omitempty"`
+	ContactWithin         Duration `json:"contact_within"`          // R3: 24 h elapsed
+	PlanWithin            Duration `json:"plan_within"`             // R3: 48 h elapsed
+	ResolutionWorkingDays int      `json:"resolution_working_days"` // R3: 7 working days (R2)
+	WarningFraction       float64  `json:"warning_fraction"`        // R3: warn at 75% of a clock
+	Level2WorkingDays     int      `json:"level2_working_days"`     // R3: level 2 one working day after the miss
+	ReopenWithin          Duration `json:"reopen_within"`           // R3: the customer may reopen within 30 days
+	DeductionPoints       int      `json:"deduction_points"`        // R3, R4.4: 20 points, untimely service
 }
 
 // DefaultSLAPolicy is the policy of R3.
 func DefaultSLAPolicy() SLAPolicy {
 	return SLAPolicy{
-		ContactWithin:         24 * time.Hour,
-		PlanWithin:            48 * time.Hour,
+		Version:               1,
+		ContactWithin:         Duration(24 * time.Hour),
+		PlanWithin:            Duration(48 * time.Hour),
 		ResolutionWorkingDays: 7,
 		WarningFraction:       0.75,
 		Level2WorkingDays:     1,
-		ReopenWithin:          30 * 24 * time.Hour,
+		ReopenWithin:          Duration(30 * 24 * time.Hour),
 		DeductionPoints:       20,
 	}
 }
@@ -96,6 +100,8 @@ func (p SLAPolicy) Validate() error {
 		return fmt.Errorf("warning fraction must be between 0 and 1")
 	case p.ReopenWithin <= 0:
 		return fmt.Errorf("reopen window must be positive")
+	case p.DeductionPoints < 0 || p.DeductionPoints > 100:
+		return fmt.Errorf("deduction points must be 0..100")
 	}
 	return nil
 }
@@ -201,6 +207,9 @@ type ComplaintState struct {
 	SurveyPending bool            `json:"survey_pending"`
 	NextDueAt     *time.Time      `json:"next_due_at"`
 	AsOf          time.Time       `json:"as_of"`
+	// PolicyVersion is the complaint policy the case runs by (R2: the one
+	// in force at receipt, kept).
+	PolicyVersion int `json:"policy_version"`
 }
 
 // Update inputs. Actor is the authenticated caller, filled in by the server.

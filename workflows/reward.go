@@ -223,6 +223,7 @@ func (w *reward) state() RewardState {
 	st.Awaiting = slices.Clone(w.st.Awaiting)
 	st.Excluded = slices.Clone(w.st.Excluded)
 	st.Approvals = slices.Clone(w.st.Approvals)
+	st.PolicyVersion = shownVersion(w.in.Policy.Version)
 	return st
 }
 

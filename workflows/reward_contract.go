@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/acme/aftersales/calendar"
@@ -77,6 +78,8 @@ const (
 
 // RewardPolicy is carried in the input, so a reward keeps its rules.
 type RewardPolicy struct {
+	// Version is the policy record's (policy.go); 0 before versioning.
+	Version             int   `json:"version,omitempty"`
 	CommitteeAboveFen   int64 `json:"committee_above_fen"`   // R5.3: cash above 5,000 CNY = 500000 fen
 	StepWorkingDays     int   `json:"step_working_days"`     // R5.3: 3 working days per step
 	ReminderWorkingDays int   `json:"reminder_working_days"` // the reminder, after 2 working days
@@ -84,7 +87,20 @@ type RewardPolicy struct {
 
 // DefaultRewardPolicy is R5.3's.
 func DefaultRewardPolicy() RewardPolicy {
-	return RewardPolicy{CommitteeAboveFen: 500000, StepWorkingDays: 3, ReminderWorkingDays: 2}
+	return RewardPolicy{Version: 1, CommitteeAboveFen: 500000, StepWorkingDays: 3, ReminderWorkingDays: 2}
+}
+
+// Validate reports a policy that cannot work.
+func (p RewardPolicy) Validate() error {
+	switch {
+	case p.CommitteeAboveFen < 0:
+		return fmt.Errorf("committee_above_fen must not be negative")
+	case p.StepWorkingDays < 1 || p.ReminderWorkingDays < 1:
+		return fmt.Errorf("working-day counts must be at least 1")
+	case p.ReminderWorkingDays >= p.StepWorkingDays:
+		return fmt.Errorf("a step's reminder must come before its deadline")
+	}
+	return nil
 }
 
 // RewardInput nominates a reward (R5.2).
@@ -118,15 +134,18 @@ type Approval struct {
 // step's one person where it has one (the department head), the server
 // fills in the role holders otherwise, minus Excluded (four eyes).
 type RewardState struct {
-	NominationNo string       `json:"nomination_no"`
-	NomineeID    string       `json:"nominee_id"`
-	NominatorID  string       `json:"nominator_id"`
-	Kind         RewardKind   `json:"kind"`
-	AmountFen    int64        `json:"amount_fen"`
-	Reason       string       `json:"reason"`
-	AssessmentID string       `json:"assessment_id,omitempty"`
-	Status       RewardStatus `json:"status"`
-	Step         *Step        `json:"step"`
+	NominationNo string `json:"nomination_no"`
+	// PolicyVersion is the reward policy the nomination runs by (in force
+	// at its instant, kept).
+	PolicyVersion int          `json:"policy_version"`
+	NomineeID     string       `json:"nominee_id"`
+	NominatorID   string       `json:"nominator_id"`
+	Kind          RewardKind   `json:"kind"`
+	AmountFen     int64        `json:"amount_fen"`
+	Reason        string       `json:"reason"`
+	AssessmentID  string       `json:"assessment_id,omitempty"`
+	Status        RewardStatus `json:"status"`
+	Step          *Step        `json:"step"`
 	// StepRole is the role that acts on the current step ("" = a named person, see Awaiting).
 	StepRole string   `json:"step_role,omitempty"`
 	Awaiting []string `json:"awaiting"`

@@ -12,7 +12,7 @@ RETURNING complaint_no, created_at;
 
 -- name: GetComplaintIntake :one
 -- What an idempotent create (or a restart of the workflow) needs; no personal data (R7).
-SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at,
+SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at, policy_version,
        status, updated_at
 FROM complaints WHERE complaint_no = $1;
 
@@ -96,7 +96,7 @@ SELECT count(*) FROM surveys WHERE complaint_no = $1;
 -- row's (received_at, complaint_no) as after_received_at/after_no.
 SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
-       resolution_due_at, resolution_met_at, resolution_paused, updated_at
+       resolution_due_at, resolution_met_at, resolution_paused, updated_at, policy_version
 FROM complaints
 WHERE last_seq IS NOT NULL -- written by its workflow: an interrupted create is not visible (reconcile.go)
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
@@ -189,7 +189,7 @@ SELECT count(*) FROM escalations WHERE acknowledged_at IS NULL;
 -- interrupted create is not visible (reconcile.go).
 SELECT complaint_no, status, assignee_id, team_id, received_at, resolved_at, first_time_fix,
        breached, next_due_at, contact_due_at, contact_met_at, plan_due_at, plan_met_at,
-       resolution_due_at, resolution_met_at, resolution_paused, updated_at
+       resolution_due_at, resolution_met_at, resolution_paused, updated_at, policy_version
 FROM complaints WHERE complaint_no = $1 AND last_seq IS NOT NULL;
 
 -- name: ListComplaintEscalations :many
@@ -201,7 +201,7 @@ FROM escalations WHERE complaint_no = $1 ORDER BY escalated_at, id;
 -- read model: creates interrupted between the intake write and the
 -- workflow start (or whose workflow has not run yet). The reconciler
 -- (server/reconcile.go) starts them; starting is idempotent.
-SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at,
+SELECT complaint_no, request_hash, assignee_id, team_id, received_at, created_by, created_at, policy_version,
        status, updated_at
 FROM complaints
 WHERE last_seq IS NULL AND created_at < @older_than::timestamptz

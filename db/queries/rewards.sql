@@ -17,7 +17,7 @@ RETURNING nomination_no, created_at;
 -- name: GetReward :one
 SELECT nomination_no, request_hash, nominee_id, nominator_id, kind, amount_fen, reason,
        coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
-       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at
+       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at, policy_version
 FROM rewards WHERE nomination_no = $1;
 
 -- name: LockReward :one
@@ -115,7 +115,7 @@ WHERE status IN ('pending', 'approved') AND due_at IS NOT NULL AND due_at < now(
 -- written the read model.
 SELECT nomination_no, request_hash, nominee_id, nominator_id, kind, amount_fen, reason,
        coalesce(assessment_id, '')::text AS assessment_id, created_at, status, step, step_role, awaiting,
-       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at
+       excluded, due_at, step_since, round, needs_committee, approvals, last_seq, updated_at, policy_version
 FROM rewards
 WHERE last_seq IS NULL AND created_at < @older_than::timestamptz
 ORDER BY created_at
