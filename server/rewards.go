@@ -20,8 +20,8 @@ import (
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
-	"github.com/acme/aftersales/policies"
 	"github.com/acme/aftersales/input"
+	"github.com/acme/aftersales/policies"
 	"github.com/acme/aftersales/workflows"
 )
 
