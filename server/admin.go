@@ -67,7 +67,7 @@ type auditEntry struct {
 	Reason   *string   `json:"reason"`
 }
 
-var auditEntities = []string{"user", "team", "department", "token"}
+var auditEntities = []string{"user", "team", "department", "token", "policy"}
 
 // auditor writes the audit rows of one admin transaction.
 type auditor struct {

@@ -269,6 +269,9 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		admin.Method(http.MethodPut, "/admin/teams/{id}/supervisor", s.setTeamSupervisor())
 		admin.Method(http.MethodPut, "/admin/departments/{id}/head", s.setDepartmentHead())
 		admin.Method(http.MethodGet, "/admin/audit", handlerFunc(s.listAudit))
+		// Versioned policies (issue 12): anyone may read the rules they work by.
+		r.With(authorize(anyone)).Method(http.MethodGet, "/policies", handlerFunc(s.listPolicies))
+		admin.Method(http.MethodPost, "/policies/{kind}", handlerFunc(s.createPolicy))
 	})
 	return r
 }

@@ -99,12 +99,13 @@ func DefaultAssessmentPolicy() AssessmentPolicy {
 // Validate reports a policy that cannot work.
 func (p AssessmentPolicy) Validate() error {
 	switch {
-	case p.PublicationWorkingDays < 1 || p.Stage1WorkingDays < 1 || p.Stage2WorkingDays < 1 || p.ReminderWorkingDays < 1:
-		return fmt.Errorf("working-day counts must be at least 1")
+	case p.PublicationWorkingDays < 1 || p.Stage1WorkingDays < 1 || p.Stage2WorkingDays < 1 || p.ReminderWorkingDays < 1,
+		max(p.PublicationWorkingDays, p.Stage1WorkingDays, p.Stage2WorkingDays) > maxWorkingDays:
+		return fmt.Errorf("working-day counts must be 1..%d", maxWorkingDays)
 	case p.ReminderWorkingDays >= p.Stage2WorkingDays:
 		return fmt.Errorf("the stage-2 reminder must come before its deadline")
-	case p.PublicationWindow < 0:
-		return fmt.Errorf("publication window must not be negative")
+	case p.PublicationWindow < 0 || p.PublicationWindow > maxPolicyHours:
+		return fmt.Errorf("publication window must be 0..%s", maxPolicyHours)
 	case p.StarMinScore < 0 || p.StarMinScore > 100:
 		return fmt.Errorf("star_min_score must be 0..100")
 	}

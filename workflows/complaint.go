@@ -44,6 +44,12 @@ type clock struct {
 	level1At  *time.Time
 	level2At  *time.Time
 	level2Due time.Time // when level 2 fires if still unmet (set at level 1)
+	// What a recalculation (R2, last rule) counts the deadline from: the
+	// receipt or the reopen, the pause time since, and whether an officer
+	// set the deadline by hand (an extension stands: it is a decision).
+	base      time.Time
+	pausedFor time.Duration
+	extended  bool
 }
 
 func (k *clock) open() bool { return k.metAt == nil }
@@ -112,15 +118,32 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 	}
 	r := in.ReceivedAt
 	c.clocks = []*clock{
-		{name: ClockContact, start: r, due: r.Add(in.Policy.ContactWithin.Std())},
-		{name: ClockPlan, start: r, due: r.Add(in.Policy.PlanWithin.Std())},
-		{name: ClockResolution, start: r, due: c.cal.AddWorkingDays(r, in.Policy.ResolutionWorkingDays)},
+		{name: ClockContact, start: r, base: r},
+		{name: ClockPlan, start: r, base: r},
+		{name: ClockResolution, start: r, base: r},
+	}
+	for _, k := range c.clocks {
+		k.due = k.dueBy(c.cal, in.Policy)
 	}
 	c.addEvent(in.CreatedBy, r, EventReceived, "", nil)
 	if err := c.registerHandlers(ctx); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// dueBy is the clock's deadline under cal and policy p (R3): 24 and 48
+// elapsed hours, or N working days (R2) from its base, plus the pause time
+// since (pause time does not count).
+func (k *clock) dueBy(cal *calendar.Calendar, p SLAPolicy) time.Time {
+	switch k.name {
+	case ClockContact:
+		return k.base.Add(p.ContactWithin.Std())
+	case ClockPlan:
+		return k.base.Add(p.PlanWithin.Std())
+	default:
+		return cal.AddWorkingDays(k.base, p.ResolutionWorkingDays).Add(k.pausedFor)
+	}
 }
 
 func (c *complaint) clock(name ClockName) *clock {
@@ -482,6 +505,12 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryRecalculation, func(in RecalculateInput) ([]ClockChange, error) {
+		cal, policy := c.rulesOf(in)
+		return c.recalculated(cal, policy), nil
+	}); err != nil {
+		return err
+	}
 	return registerUpdates(ctx,
 		update{UpdateContact, catchingUp(c, c.contact), c.validateContact},
 		update{UpdatePlan, catchingUp(c, c.plan), c.validatePlan},
@@ -492,6 +521,7 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 		update{UpdateExtend, catchingUp(c, c.extend), c.validateExtend},
 		update{UpdateReopen, catchingUp(c, c.reopen), c.validateReopen},
 		update{UpdateSurvey, catchingUp(c, c.survey), c.validateSurvey},
+		update{UpdateRecalculate, catchingUp(c, c.recalculate), c.validateRecalculate},
 		update{UpdateCreated, c.created, nil},
 	)
 }
@@ -502,8 +532,8 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 // main loop has seen that clock: a contact 30 days late then met the
 // contact clock with no escalation and no deduction (R3). Versioned: runs
 // started before it apply the command as they did.
-func catchingUp[In any](c *complaint, command func(workflow.Context, In) (ComplaintState, error)) func(workflow.Context, In) (ComplaintState, error) {
-	return func(ctx workflow.Context, in In) (ComplaintState, error) {
+func catchingUp[In, Out any](c *complaint, command func(workflow.Context, In) (Out, error)) func(workflow.Context, In) (Out, error) {
+	return func(ctx workflow.Context, in In) (Out, error) {
 		if workflow.GetVersion(ctx, "clocks-before-command", workflow.DefaultVersion, 1) == 1 {
 			c.fireClocks(ctx, workflow.Now(ctx))
 		}
@@ -642,6 +672,7 @@ func (c *complaint) endPause(k *clock, now time.Time) time.Duration {
 	paused := now.Sub(*k.pausedAt)
 	k.due = k.due.Add(paused)
 	k.start = k.start.Add(paused)
+	k.pausedFor += paused
 	if k.level1At != nil && k.level2At == nil {
 		k.level2Due = k.level2Due.Add(paused)
 	}
@@ -697,6 +728,7 @@ func (c *complaint) extend(ctx workflow.Context, in ExtendInput) (ComplaintState
 	k := c.clock(in.Clock)
 	old := k.due
 	k.due = in.DueAt
+	k.extended = true
 	if k.level1At != nil && k.level2At == nil {
 		k.level2Due = c.level2After(k)
 		if now.Before(k.due) { // the clock is no longer missed: level 2 waits for the new miss
@@ -730,7 +762,8 @@ func (c *complaint) validateReopen(ctx workflow.Context, in ReopenInput) error {
 func (c *complaint) reopen(ctx workflow.Context, in ReopenInput) (ComplaintState, error) {
 	now := workflow.Now(ctx)
 	k := c.clock(ClockResolution)
-	k.start, k.due, k.metAt, k.warnedAt = now, c.cal.AddWorkingDays(now, c.in.Policy.ResolutionWorkingDays), nil, nil
+	k.start, k.base, k.pausedFor, k.extended, k.metAt, k.warnedAt = now, now, 0, false, nil, nil
+	k.due = k.dueBy(c.cal, c.in.Policy)
 	if k.level1At != nil && k.level2At == nil {
 		// Level 1 was spent on the first miss; level 2 waits for a miss of the new deadline.
 		k.level2Due = c.level2After(k)
@@ -777,6 +810,89 @@ func (c *complaint) survey(ctx workflow.Context, in SurveyInput) (ComplaintState
 	}
 	c.addEvent(in.Actor, now, EventSurveyed, "", map[string]any{"score": in.Ratings.Score()})
 	return c.done(ctx)
+}
+
+// --- recalculation (R2, last rule) ------------------------------------------
+
+// rulesOf is the calendar and policy a recalculation brings: the given
+// overrides in the complaint's zone, and the given policy or its own.
+func (c *complaint) rulesOf(in RecalculateInput) (*calendar.Calendar, SLAPolicy) {
+	policy := c.in.Policy
+	if in.Policy != nil {
+		policy = *in.Policy
+	}
+	return calendar.New(c.cal.Location(), in.Calendar), policy
+}
+
+// recalculated is what the running clocks' deadlines would become under
+// cal and policy: one change per clock that moves. A met clock keeps its
+// deadline (it is history), and so does an extended one (an officer's
+// decision, with its reason); a paused clock moves like a running one.
+func (c *complaint) recalculated(cal *calendar.Calendar, policy SLAPolicy) []ClockChange {
+	if c.active() != nil {
+		return nil
+	}
+	changes := []ClockChange{}
+	for _, k := range c.clocks {
+		if !k.open() || k.extended {
+			continue
+		}
+		if due := k.dueBy(cal, policy); !due.Equal(k.due) {
+			changes = append(changes, ClockChange{Clock: k.name, OldDueAt: k.due, NewDueAt: due})
+		}
+	}
+	return changes
+}
+
+func (c *complaint) validateRecalculate(ctx workflow.Context, in RecalculateInput) error {
+	if err := c.active(); err != nil {
+		return err
+	}
+	if in.Policy != nil {
+		if err := in.Policy.Validate(); err != nil {
+			return invalid("policy %v", err)
+		}
+	}
+	if len(in.Calendar) > maxCalendarOverrides {
+		return invalid("calendar has more than %d overrides", maxCalendarOverrides)
+	}
+	return rejectBadFields(fieldProblem{"batch_id", input.Key(in.BatchID)}, fieldProblem{"reason", requiredText(in.Reason, input.Note)})
+}
+
+// recalculate applies the calendar and policy of a recorded recalculation
+// (R2, last rule) to the running clocks, with who, when, why, and old and
+// new deadline in the audit trail. Escalations already sent stay sent; a
+// clock whose new deadline has passed escalates now, once (fireClocks, the
+// same path as every miss). A recalculation that moves nothing changes
+// nothing and records nothing.
+func (c *complaint) recalculate(ctx workflow.Context, in RecalculateInput) (RecalculateResult, error) {
+	now := workflow.Now(ctx)
+	cal, policy := c.rulesOf(in)
+	changes := c.recalculated(cal, policy)
+	if len(changes) == 0 && shownVersion(policy.Version) == shownVersion(c.in.Policy.Version) {
+		st, err := c.done(ctx)
+		return RecalculateResult{State: st, Changes: changes}, err
+	}
+	from := shownVersion(c.in.Policy.Version)
+	c.cal, c.in.Calendar, c.in.Policy = cal, in.Calendar, policy
+	moved := make([]map[string]any, 0, len(changes))
+	for _, ch := range changes {
+		k := c.clock(ch.Clock)
+		k.due = ch.NewDueAt
+		if k.level1At != nil && k.level2At == nil {
+			k.level2Due = c.level2After(k)
+			if now.Before(k.due) { // no longer missed: level 2 waits for the new miss
+				k.level2Due = maxTime(k.level2Due, k.due)
+			}
+		}
+		moved = append(moved, map[string]any{"clock": string(ch.Clock), "old_due_at": ch.OldDueAt, "new_due_at": ch.NewDueAt})
+	}
+	c.addEvent(in.Actor, now, EventRecalculated, in.Reason, map[string]any{
+		"batch_id": in.BatchID, "changes": moved, "policy_version_from": from, "policy_version": shownVersion(policy.Version),
+	})
+	c.fireClocks(ctx, now)
+	st, err := c.done(ctx)
+	return RecalculateResult{State: st, Changes: changes}, err
 }
 
 // IsRejection reports whether err is a validator's rejection of kind typ.

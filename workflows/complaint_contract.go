@@ -29,6 +29,10 @@ const (
 	UpdateExtend   = "extend"
 	UpdateReopen   = "reopen"
 	UpdateSurvey   = "survey"
+	// UpdateRecalculate applies a recorded recalculation (R2, last rule);
+	// QueryRecalculation previews it without changing anything.
+	UpdateRecalculate  = "recalculate"
+	QueryRecalculation = "recalculation"
 	// UpdateCreated answers with the state once the complaint's read model
 	// has been written: the create sends it with the start
 	// (Update-With-Start), so one round trip starts the workflow and returns
@@ -92,14 +96,14 @@ func DefaultSLAPolicy() SLAPolicy {
 // Validate reports a policy that cannot work.
 func (p SLAPolicy) Validate() error {
 	switch {
-	case p.ContactWithin <= 0 || p.PlanWithin <= 0:
-		return fmt.Errorf("contact and plan durations must be positive")
-	case p.ResolutionWorkingDays < 1 || p.Level2WorkingDays < 1:
-		return fmt.Errorf("working-day counts must be at least 1")
+	case p.ContactWithin <= 0 || p.PlanWithin <= 0 || p.ContactWithin > maxPolicyHours || p.PlanWithin > maxPolicyHours:
+		return fmt.Errorf("contact and plan durations must be positive and at most %s", maxPolicyHours)
+	case p.ResolutionWorkingDays < 1 || p.Level2WorkingDays < 1 || p.ResolutionWorkingDays > maxWorkingDays || p.Level2WorkingDays > maxWorkingDays:
+		return fmt.Errorf("working-day counts must be 1..%d", maxWorkingDays)
 	case p.WarningFraction <= 0 || p.WarningFraction >= 1:
 		return fmt.Errorf("warning fraction must be between 0 and 1")
-	case p.ReopenWithin <= 0:
-		return fmt.Errorf("reopen window must be positive")
+	case p.ReopenWithin <= 0 || p.ReopenWithin > maxReopenWindow:
+		return fmt.Errorf("reopen window must be positive and at most %s", maxReopenWindow)
 	case p.DeductionPoints < 0 || p.DeductionPoints > 100:
 		return fmt.Errorf("deduction points must be 0..100")
 	}
@@ -186,6 +190,8 @@ const (
 	EventBreached   = "breached"
 	EventEscalated  = "escalated"
 	EventClosed     = "closed"
+	// EventRecalculated: deadlines moved by a recorded recalculation (R2).
+	EventRecalculated = "recalculated"
 )
 
 // SystemActor attributes the workflow's own events (warnings, escalations).
@@ -260,12 +266,39 @@ type (
 		Parts    int `json:"parts"`
 		Cost     int `json:"cost"`
 	}
+	// RecalculateInput is a recalculation's rules for one complaint: the
+	// calendar overrides now in force and, when the recalculation moves
+	// cases to another version, that policy (nil: the complaint keeps its
+	// own). BatchID names the recalculation (package server, recalculations).
+	RecalculateInput struct {
+		Actor    string              `json:"actor"`
+		Reason   string              `json:"reason"`
+		BatchID  string              `json:"batch_id"`
+		Calendar []calendar.Override `json:"calendar"`
+		Policy   *SLAPolicy          `json:"policy,omitempty"`
+	}
 	SurveyInput struct {
 		Actor      string     `json:"actor"`
 		Ratings    Ratings    `json:"ratings"`
 		SurveyedAt *time.Time `json:"surveyed_at,omitempty"`
 	}
 )
+
+// ClockChange is one clock's deadline before and after a recalculation.
+type ClockChange struct {
+	Clock    ClockName `json:"clock"`
+	OldDueAt time.Time `json:"old_due_at"`
+	NewDueAt time.Time `json:"new_due_at"`
+}
+
+// RecalculateResult answers UpdateRecalculate: the new state and what moved.
+type RecalculateResult struct {
+	State   ComplaintState `json:"state"`
+	Changes []ClockChange  `json:"changes"`
+}
+
+// maxCalendarOverrides bounds the overrides a workflow input may carry.
+const maxCalendarOverrides = 5000
 
 // Score is the survey score of R4.1: sum(rating x weight), 1..5.
 func (r Ratings) Score() float64 {

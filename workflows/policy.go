@@ -21,6 +21,14 @@ const (
 	PolicyAssessment PolicyKind = "assessment" // AssessmentPolicy
 )
 
+// Bounds of every policy: beyond them a value is a typo, not a rule.
+const (
+	maxWorkingDays  = 60
+	maxPolicyHours  = Duration(60 * 24 * time.Hour)
+	maxReopenWindow = Duration(366 * 24 * time.Hour)
+	maxAmountFen    = 1_000_000_000_00 // 1,000,000,000 CNY
+)
+
 // PolicyKinds lists the kinds in the order they are shown.
 var PolicyKinds = []PolicyKind{PolicyComplaint, PolicyReward, PolicyAssessment}
 

@@ -93,10 +93,10 @@ func DefaultRewardPolicy() RewardPolicy {
 // Validate reports a policy that cannot work.
 func (p RewardPolicy) Validate() error {
 	switch {
-	case p.CommitteeAboveFen < 0:
-		return fmt.Errorf("committee_above_fen must not be negative")
-	case p.StepWorkingDays < 1 || p.ReminderWorkingDays < 1:
-		return fmt.Errorf("working-day counts must be at least 1")
+	case p.CommitteeAboveFen < 0 || p.CommitteeAboveFen > maxAmountFen:
+		return fmt.Errorf("committee_above_fen must be 0..%d", maxAmountFen)
+	case p.StepWorkingDays < 1 || p.ReminderWorkingDays < 1 || p.StepWorkingDays > maxWorkingDays:
+		return fmt.Errorf("working-day counts must be 1..%d", maxWorkingDays)
 	case p.ReminderWorkingDays >= p.StepWorkingDays:
 		return fmt.Errorf("a step's reminder must come before its deadline")
 	}
