@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
 
 	"github.com/acme/aftersales/activities/webhook"
 	"github.com/acme/aftersales/calendar"
@@ -33,6 +34,9 @@ type Activities struct {
 	WebhookSecrets []webhook.Secret
 	// HTTPClient posts to WebhookURL; nil: a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// Temporal sends a recalculation's Updates to the complaints
+	// (recalculation.go); nil in workers that run no recalculation.
+	Temporal client.Client
 	// Logger is for notices and diagnostics; nil: slog.Default().
 	Logger *slog.Logger
 }

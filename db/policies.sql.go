@@ -12,21 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const finishRecalculation = `-- name: FinishRecalculation :exec
-UPDATE recalculations SET status = 'completed', report = $1, finished_at = $2 WHERE id = $3
-`
-
-type FinishRecalculationParams struct {
-	Report     []byte
-	FinishedAt *time.Time
-	ID         string
-}
-
-func (q *Queries) FinishRecalculation(ctx context.Context, arg FinishRecalculationParams) error {
-	_, err := q.db.Exec(ctx, finishRecalculation, arg.Report, arg.FinishedAt, arg.ID)
-	return err
-}
-
 const getPolicy = `-- name: GetPolicy :one
 SELECT kind, version, effective_from, body, reason, created_by, created_at
 FROM policies WHERE kind = $1 AND version = $2
@@ -98,37 +83,6 @@ func (q *Queries) InsertPolicy(ctx context.Context, arg InsertPolicyParams) erro
 		arg.CreatedBy,
 	)
 	return err
-}
-
-const insertRecalculation = `-- name: InsertRecalculation :execrows
-INSERT INTO recalculations (id, requested_by, requested_at, reason, policy_version, total)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (id) DO NOTHING
-`
-
-type InsertRecalculationParams struct {
-	ID            string
-	RequestedBy   string
-	RequestedAt   time.Time
-	Reason        string
-	PolicyVersion pgtype.Int4
-	Total         int32
-}
-
-// 0 rows: the id exists (a retried request).
-func (q *Queries) InsertRecalculation(ctx context.Context, arg InsertRecalculationParams) (int64, error) {
-	result, err := q.db.Exec(ctx, insertRecalculation,
-		arg.ID,
-		arg.RequestedBy,
-		arg.RequestedAt,
-		arg.Reason,
-		arg.PolicyVersion,
-		arg.Total,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
 }
 
 const latestPolicyForUpdate = `-- name: LatestPolicyForUpdate :one
@@ -286,4 +240,39 @@ func (q *Queries) PolicyInForce(ctx context.Context, arg PolicyInForceParams) (P
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const recordRecalculation = `-- name: RecordRecalculation :exec
+INSERT INTO recalculations (id, requested_by, requested_at, reason, policy_version, total, status, report, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (id) DO UPDATE SET status = excluded.status, report = excluded.report, finished_at = excluded.finished_at
+`
+
+type RecordRecalculationParams struct {
+	ID            string
+	RequestedBy   string
+	RequestedAt   time.Time
+	Reason        string
+	PolicyVersion pgtype.Int4
+	Total         int32
+	Status        string
+	Report        []byte
+	FinishedAt    *time.Time
+}
+
+// The batch's report (RecordRecalculation activity): the first run's row,
+// progress, then the final report. Idempotent.
+func (q *Queries) RecordRecalculation(ctx context.Context, arg RecordRecalculationParams) error {
+	_, err := q.db.Exec(ctx, recordRecalculation,
+		arg.ID,
+		arg.RequestedBy,
+		arg.RequestedAt,
+		arg.Reason,
+		arg.PolicyVersion,
+		arg.Total,
+		arg.Status,
+		arg.Report,
+		arg.FinishedAt,
+	)
+	return err
 }

@@ -272,6 +272,12 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		// Versioned policies (issue 12): anyone may read the rules they work by.
 		r.With(authorize(anyone)).Method(http.MethodGet, "/policies", handlerFunc(s.listPolicies))
 		admin.Method(http.MethodPost, "/policies/{kind}", handlerFunc(s.createPolicy))
+		// Recorded recalculation (R2, last rule): the admin and the escalation officers.
+		recalc := r.With(authorize(only(auth.Admin, auth.EscalationOfficer)))
+		recalc.Method(http.MethodPost, "/recalculations/preview", handlerFunc(s.previewRecalculation))
+		recalc.Method(http.MethodPost, "/recalculations", handlerFunc(s.applyRecalculation))
+		recalc.Method(http.MethodGet, "/recalculations", handlerFunc(s.listRecalculations))
+		recalc.Method(http.MethodGet, "/recalculations/{id}", handlerFunc(s.getRecalculation))
 	})
 	return r
 }

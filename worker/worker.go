@@ -98,11 +98,12 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 		workflows.AppealWorkflowType:              workflows.Appeal,
 		workflows.MonthlyCycleStarterWorkflowType: workflows.MonthlyCycleStarter,
 		workflows.RewardWorkflowType:              workflows.RewardApproval,
+		workflows.RecalculationWorkflowType:       workflows.Recalculation,
 	} {
 		w.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
 	a := activities.New(d.Pool)
-	a.WebhookURL, a.WebhookSecrets, a.Logger = d.WebhookURL, d.WebhookSecrets, d.Logger
+	a.WebhookURL, a.WebhookSecrets, a.Logger, a.Temporal = d.WebhookURL, d.WebhookSecrets, d.Logger, c
 	logWebhook(d)
 	if d.Registry != nil {
 		a.Metrics = activities.NewMetrics(d.Registry, d.Pool)

@@ -892,7 +892,7 @@ func (c *complaint) recalculate(ctx workflow.Context, in RecalculateInput) (Reca
 	})
 	c.fireClocks(ctx, now)
 	st, err := c.done(ctx)
-	return RecalculateResult{State: st, Changes: changes}, err
+	return RecalculateResult{State: st, Changes: changes, Applied: true}, err
 }
 
 // IsRejection reports whether err is a validator's rejection of kind typ.

@@ -295,6 +295,9 @@ type ClockChange struct {
 type RecalculateResult struct {
 	State   ComplaintState `json:"state"`
 	Changes []ClockChange  `json:"changes"`
+	// Applied: deadlines or the policy version changed, and the case's
+	// audit trail has the event.
+	Applied bool `json:"applied"`
 }
 
 // maxCalendarOverrides bounds the overrides a workflow input may carry.

@@ -32,14 +32,12 @@ VALUES (@kind, @version, @effective_from, @body, @reason, @created_by);
 -- The complaints a recalculation may change: open or reopened (their clocks run).
 SELECT complaint_no FROM complaints WHERE status IN ('open', 'reopened') ORDER BY complaint_no;
 
--- name: InsertRecalculation :execrows
--- 0 rows: the id exists (a retried request).
-INSERT INTO recalculations (id, requested_by, requested_at, reason, policy_version, total)
-VALUES (@id, @requested_by, @requested_at, @reason, sqlc.narg(policy_version), @total)
-ON CONFLICT (id) DO NOTHING;
-
--- name: FinishRecalculation :exec
-UPDATE recalculations SET status = 'completed', report = @report, finished_at = @finished_at WHERE id = @id;
+-- name: RecordRecalculation :exec
+-- The batch's report (RecordRecalculation activity): the first run's row,
+-- progress, then the final report. Idempotent.
+INSERT INTO recalculations (id, requested_by, requested_at, reason, policy_version, total, status, report, finished_at)
+VALUES (@id, @requested_by, @requested_at, @reason, sqlc.narg(policy_version), @total, @status, @report, sqlc.narg(finished_at))
+ON CONFLICT (id) DO UPDATE SET status = excluded.status, report = excluded.report, finished_at = excluded.finished_at;
 
 -- name: GetRecalculation :one
 SELECT id, requested_by, requested_at, reason, policy_version, total, status, report, finished_at
