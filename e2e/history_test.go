@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,29 +20,32 @@ import (
 
 // The recorded histories the replay test in package workflows replays,
 // each written by the code released when it was recorded. Record a new one
-// with UPDATE_HISTORY=1 go test ./e2e -run <its test>; never re-record an
-// old one after a workflow change (that would hide the break it guards).
+// with UPDATE_HISTORY=1 go test ./e2e -run <its test>; an existing file is
+// never overwritten (saveHistory): re-recording an old one after a
+// workflow change would hide the break it guards.
 var (
 	lifecycleHistory = filepath.Join("..", "workflows", "testdata", "complaint_lifecycle.json")
 	breachedHistory  = filepath.Join("..", "workflows", "testdata", "complaint_breached.json")
 )
 
-// complaintUpdate is one command of a recorded run.
+// complaintUpdate is one command of a recorded run, or (until set) a wait
+// until the complaint's state satisfies until, e.g. for a timer to fire.
 type complaintUpdate struct {
-	name string
-	arg  any
+	name  string
+	arg   any
+	until func(workflows.ComplaintState) bool
 }
 
 // R3 §9: a full lifecycle (received, contact, plan, pause, resume, resolve,
 // survey, then closed after the reopen window) stays small (issue 9: 60 events over HTTP).
 func TestR3_LifecycleHistoryIsSmall(t *testing.T) {
 	events := recordComplaint(t, "H-1", time.Now(), lifecycleHistory, []complaintUpdate{
-		{workflows.UpdateContact, workflows.ContactInput{Actor: "agent1", Note: "called"}},
-		{workflows.UpdatePlan, workflows.PlanInput{Actor: "agent1", Plan: "swap"}},
-		{workflows.UpdatePause, workflows.PauseInput{Actor: "agent1", Reason: "waiting for parts photo"}},
-		{workflows.UpdateResume, workflows.ResumeInput{Actor: "agent1"}},
-		{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent1", Resolution: "swapped"}},
-		{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent1", Ratings: workflows.Ratings{Attitude: 5, Speed: 5, Quality: 4, Parts: 4, Cost: 5}}},
+		{workflows.UpdateContact, workflows.ContactInput{Actor: "agent1", Note: "called"}, nil},
+		{workflows.UpdatePlan, workflows.PlanInput{Actor: "agent1", Plan: "swap"}, nil},
+		{workflows.UpdatePause, workflows.PauseInput{Actor: "agent1", Reason: "waiting for parts photo"}, nil},
+		{workflows.UpdateResume, workflows.ResumeInput{Actor: "agent1"}, nil},
+		{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent1", Resolution: "swapped"}, nil},
+		{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent1", Ratings: workflows.Ratings{Attitude: 5, Speed: 5, Quality: 4, Parts: 4, Cost: 5}}, nil},
 	})
 	// 57 typically (the bench's issue-9 target is 60); a command that
 	// reaches the workflow while a task is in flight adds one workflow task
@@ -54,37 +60,85 @@ func TestR3_LifecycleHistoryIsSmall(t *testing.T) {
 // surveyed and closed. Recorded for the replay test of the notices.
 func TestR3_BreachedHistoryRecorded(t *testing.T) {
 	recordComplaint(t, "H-2", time.Now().Add(-30*24*time.Hour), breachedHistory, []complaintUpdate{
-		{workflows.UpdateContact, workflows.ContactInput{Actor: "agent1", Note: "called at last"}},
-		{workflows.UpdatePlan, workflows.PlanInput{Actor: "agent1", Plan: "swap"}},
-		{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent1", Resolution: "swapped"}},
-		{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent1", Ratings: workflows.Ratings{Attitude: 2, Speed: 1, Quality: 3, Parts: 3, Cost: 3}}},
+		{workflows.UpdateContact, workflows.ContactInput{Actor: "agent1", Note: "called at last"}, nil},
+		{workflows.UpdatePlan, workflows.PlanInput{Actor: "agent1", Plan: "swap"}, nil},
+		{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent1", Resolution: "swapped"}, nil},
+		{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent1", Ratings: workflows.Ratings{Attitude: 2, Speed: 1, Quality: 3, Parts: 3, Cost: 3}}, nil},
 	})
+}
+
+// complaintRecording is one complaint run for recordComplaint.
+type complaintRecording struct {
+	no       string
+	received time.Time
+	file     string // where UPDATE_HISTORY writes its history
+	// reopenWithin replaces the policy's 30 days so the test sees the
+	// close; 2 s when zero.
+	reopenWithin time.Duration
+	// withStart starts the workflow as the HTTP create does: Update-With-
+	// Start of UpdateCreated. Without it, a plain start (as the reconciler
+	// completes an interrupted create).
+	withStart bool
+	steps     []complaintUpdate
 }
 
 // recordComplaint runs complaint no received at received through updates
 // to its close on a real stack, returns its history's length and, with
 // UPDATE_HISTORY set, writes the history to file.
 func recordComplaint(t *testing.T, no string, received time.Time, file string, updates []complaintUpdate) int {
+	return recordComplaintRun(t, complaintRecording{no: no, received: received, file: file, steps: updates})
+}
+
+// recordComplaintRun runs rec on a real stack to the complaint's close and
+// returns its history's length; with UPDATE_HISTORY set it writes the
+// history to rec.file.
+func recordComplaintRun(t *testing.T, rec complaintRecording) int {
 	s := startStack(t)
 	ctx := context.Background()
+	no := rec.no
 	policy := workflows.DefaultSLAPolicy()
-	policy.ReopenWithin = workflows.Duration(2 * time.Second) // so the test sees the close without waiting 30 days
+	policy.ReopenWithin = workflows.Duration(cmp.Or(rec.reopenWithin, 2*time.Second)) // so the test sees the close without waiting 30 days
 	in := workflows.ComplaintInput{
 		ComplaintNo: no, AssigneeID: "agent1", TeamID: "team-a", ManagerID: "manager1", HeadID: "head1",
-		ReceivedAt: received, CreatedBy: "agent1", Policy: policy, Location: "Asia/Shanghai",
+		ReceivedAt: rec.received, CreatedBy: "agent1", Policy: policy, Location: "Asia/Shanghai",
 	}
 	// The read model needs the intake row the HTTP create would have written.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO complaints (complaint_no, request_hash, customer_name, customer_phone, product, category,
 		description, assignee_id, team_id, received_at, created_by) VALUES ($1, sha256('x'), 'n', '123456', 'p', 'c', 'd', 'agent1', 'team-a', $2, 'agent1')`, no, in.ReceivedAt); err != nil {
 		t.Fatal(err)
 	}
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.ComplaintWorkflowID(no), TaskQueue: "e2e-" + t.Name(),
-	}, workflows.ComplaintWorkflowType, in)
+	opts := client.StartWorkflowOptions{ID: workflows.ComplaintWorkflowID(no), TaskQueue: "e2e-" + t.Name()}
+	var run client.WorkflowRun
+	var err error
+	if rec.withStart {
+		var h client.WorkflowUpdateHandle
+		h, err = s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: s.temporal.NewWithStartWorkflowOperation(
+				client.StartWorkflowOptions{ID: opts.ID, TaskQueue: opts.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
+				workflows.ComplaintWorkflowType, in),
+			UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: opts.ID, UpdateName: workflows.UpdateCreated, WaitForStage: client.WorkflowUpdateStageCompleted},
+		})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err == nil {
+			run = s.temporal.GetWorkflow(ctx, opts.ID, h.RunID())
+		}
+	} else {
+		run, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.ComplaintWorkflowType, in)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range updates {
+	for _, u := range rec.steps {
+		if u.until != nil {
+			s.poll(u.name, 30*time.Second, func() bool {
+				v, err := s.temporal.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryState)
+				var st workflows.ComplaintState
+				return err == nil && v.Get(&st) == nil && u.until(st)
+			})
+			continue
+		}
 		h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			WorkflowID: run.GetID(), UpdateName: u.name, Args: []any{u.arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
@@ -102,24 +156,50 @@ func recordComplaint(t *testing.T, no string, received time.Time, file string, u
 	if final.Status != workflows.StatusClosed {
 		t.Fatalf("final status %s", final.Status)
 	}
+	return len(s.saveHistory(run.GetID(), run.GetRunID(), rec.file).Events)
+}
+
+// saveHistory waits for workflow id (run runID, or its latest run) to
+// close, returns its history and, with UPDATE_HISTORY set, writes it to
+// file as the replay test reads it, unless file exists: a released
+// history is never re-recorded (README "Changing a released workflow");
+// to record a path again for new code, give it a new file.
+func (s *stack) saveHistory(id, runID, file string) *historypb.History {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.temporal.GetWorkflow(ctx, id, runID).Get(ctx, nil); err != nil {
+		s.t.Fatalf("%s: %v", id, err)
+	}
 	hist := &historypb.History{}
-	it := s.temporal.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := s.temporal.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
 		if err != nil {
-			t.Fatal(err)
+			s.t.Fatal(err)
 		}
 		hist.Events = append(hist.Events, e)
 	}
-	t.Logf("%s: %d history events", no, len(hist.Events))
+	s.t.Logf("%s: %d history events", id, len(hist.Events))
 	if os.Getenv("UPDATE_HISTORY") != "" {
 		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
 		if err != nil {
-			t.Fatal(err)
+			s.t.Fatal(err)
 		}
-		if err := os.WriteFile(file, b, 0o644); err != nil {
-			t.Fatal(err)
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			s.t.Logf("%s exists: kept, not re-recorded", file)
+			return hist
+		}
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if _, err := f.Write(b); err != nil {
+			s.t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			s.t.Fatal(err)
 		}
 	}
-	return len(hist.Events)
+	return hist
 }
