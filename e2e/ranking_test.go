@@ -224,3 +224,79 @@ func TestR4_7_TeamRankingThroughHTTP(t *testing.T) {
 		t.Errorf("the deletion's log rows: %d", n)
 	}
 }
+
+// The ranking page in a real browser (R4.7): HR enters an item through the
+// form (a refused one shows the API's field message in place), the
+// standings appear; a manager sees only their team's row and calls E on
+// it; an agent has no such page. axe-core on each view.
+func TestConsole_R4_7_HREntersAnItemManagerSeesRanking(t *testing.T) {
+	s := startStack(t)
+	s.live()
+	s.exec(`INSERT INTO teams (id, name, department_id) VALUES ('team-c', '售后三组 Team C', 'aftersales')`)
+	month := monthOf(monthStart(-1))
+	page := "/console/ranking?month=" + month
+
+	b := s.newBrowser()
+	b.signIn("hr1")
+	b.open(page)
+	if nav := b.text("header.top nav"); !strings.Contains(nav, "Ranking") {
+		t.Errorf("HR's navigation: %q", nav)
+	}
+	b.axe()
+	// A refusal first: 1, 1, 2 is not a ranking (tied teams share the
+	// better rank, so the third is 3): the API's message beside the form.
+	b.run(click("#new-item > summary"), typeInto("#item-new-id", "visits"), typeInto("#item-new-name", "走访客户 Customer visits"),
+		setValue("#item-new-level", "2"), setValue("#item-new-rank-team-a", "1"), setValue("#item-new-rank-team-b", "1"),
+		setValue("#item-new-rank-team-c", "2"), click("#new-item button[type=submit]"))
+	b.waitText("#new-item .result", "must be 3")
+	// Level 2 among 3 teams: b 1st 2x3 = 6 (A), c 2nd 2x2 = 4 (B), a 3rd
+	// 2x1 = 2, the worst below 35 (D).
+	b.run(setValue("#item-new-rank-team-a", "3"), setValue("#item-new-rank-team-b", "1"), setValue("#item-new-rank-team-c", "2"),
+		click("#new-item button[type=submit]"))
+	b.waitText("#status", "Item saved.")
+	b.waitText("#standings", "走访客户 Customer visits")
+	b.waitText("#team-team-b", "6")
+	if row := b.text("#team-team-a"); !strings.Contains(row, "D") || !strings.Contains(row, "C, D, E") {
+		t.Errorf("team-a's row for HR: %q", row)
+	}
+	b.axe()
+	b.shot("hr")
+	if r := s.must(s.call("hr1", "GET", "/api/v1/rankings/"+month, nil), 200, "the stored item"); r.body["items"].([]any)[0].(map[string]any)["updated_by"] != "hr1" {
+		t.Errorf("the item as stored: %s", r.raw)
+	}
+	b.signOut()
+
+	// manager1 supervises team-a: their row only, its rank among all three.
+	b.signIn("manager1")
+	b.open(page)
+	b.waitText("#standings", "售后一组 Team A")
+	if table := b.text("#standings"); strings.Contains(table, "Team B") || strings.Contains(table, "Team C") {
+		t.Errorf("manager1 sees other teams: %q", table)
+	}
+	if row := b.text("#team-team-a"); !strings.Contains(row, "3") || !strings.Contains(row, "D") {
+		t.Errorf("team-a's row for manager1: %q", row)
+	}
+	b.axe()
+	// E at the manager's call.
+	b.run(click("#team-team-a details.action > summary"), typeInto("#call-team-a-reason", "two ignored complaints"),
+		click("#team-team-a button[type=submit]"))
+	b.waitText("#status", "Grade recorded.")
+	b.waitText("#team-team-a", "at the manager's call")
+	b.axe()
+	b.shot("manager")
+	if r := s.call("manager1", "GET", "/api/v1/rankings/"+month, nil); teamOf(r, "team-a")["grade"] != "E" {
+		t.Errorf("team-a after the call: %s", r.raw)
+	}
+	if _, page := s.consoleClient("manager1").get(page); strings.Contains(page, "Enter an item") {
+		t.Error("a manager is offered HR's item form")
+	}
+
+	// An agent: no entry, and the page is refused.
+	agent := s.consoleClient("agent1")
+	if _, home := agent.get("/console/me"); strings.Contains(home, `href="/console/ranking"`) {
+		t.Error("an agent sees the Ranking entry")
+	}
+	if status, _ := agent.get(page); status != http.StatusForbidden {
+		t.Errorf("an agent opens the ranking: %d, want 403", status)
+	}
+}
