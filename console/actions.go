@@ -96,6 +96,13 @@ func (c *Console) do(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := auth.FromContext(r.Context())
 	status, h, resp := c.api.Call(r.Context(), me, http.MethodPost, target, header, body)
+	c.sent(w, r, status, h, resp)
+}
+
+// sent answers a form with the API's answer to its command: a refusal in
+// place (or as a page without JavaScript); success as the status line that
+// closes the form and refreshes the page (or a redirect back).
+func (c *Console) sent(w http.ResponseWriter, r *http.Request, status int, h http.Header, resp []byte) {
 	if status >= 300 {
 		c.answer(w, r, problemOf(status, h, resp))
 		return

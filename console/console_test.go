@@ -60,6 +60,9 @@ func TestTemplatesRender(t *testing.T) {
 			TimelinessChart: barChart{Bars: []bar{{Label: "t"}}}, CSIAgents: []csiRow{{Name: "a"}}, CSITeams: []csiRow{{Name: "t"}},
 			TrendChart:   lineChart{Months: []axisLabel{{Text: "01"}}, Lines: []line{{Label: "t", Dots: []point{{X: 1}}}}},
 			AppealsShown: true, ApprovalsShown: true, Approvals: []approvalRow{{No: "R-1", Overdue: true}}, ApprovalSteps: []approvalStepRow{{Step: "HR"}}},
+		"ranking": rankingPage{Columns: []string{"visits"}, Teams: []rankingTeamRow{{ID: "t", Note: "n", Points: []labelled{{Label: "visits", Value: "8"}},
+			Call: &callForm{Team: "t", Grade: "E"}}}, Items: []rankingItemRow{{ID: "visits", Delete: true,
+			Edit: &itemForm{Editing: true, Levels: levels(2), Ranks: []rankInput{{Team: "t", Value: "1"}}}}}, New: &itemForm{Levels: levels(1)}},
 	}
 	for name, set := range c.pages {
 		d, ok := data[name]

@@ -82,6 +82,8 @@ func (c *Console) pageRoutes(r chi.Router) {
 	r.Get("/console/appeals/{id}", c.page("appeal", "Appeal", c.appealData))
 	r.Get("/console/rewards/{no}", c.page("reward", "Reward", c.rewardData))
 	r.Get("/console/reports", c.page("reports", "Reports", c.reportsData))
+	r.Get("/console/ranking", c.page("ranking", "Team ranking", c.rankingData))
+	r.Post("/console/ranking/{op}", c.rankingDo)
 	r.Get("/console/admin", c.page("admin", "Administration", c.adminData))
 	r.Post("/console/admin/{op}", c.adminDo)
 	r.Post("/console/do/*", c.do)

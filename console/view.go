@@ -47,6 +47,7 @@ func navFor(p auth.Principal, current string) []navItem {
 	add("/console/hr", "HR desk", auth.HR)
 	add("/console/approvals", "Approvals", auth.Manager, auth.Committee)
 	add("/console/reports", "Reports", auth.HR, auth.EscalationOfficer, auth.Manager)
+	add("/console/ranking", "Ranking", auth.HR, auth.EscalationOfficer, auth.Manager) // R4.7
 	add("/console/admin", "Administration", auth.Admin)
 	add("/console/me", "My work")
 	return items

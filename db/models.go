@@ -277,6 +277,36 @@ type Probation struct {
 	CreatedAt    time.Time
 }
 
+type RankingItem struct {
+	Month     string
+	Item      string
+	Name      string
+	Level     int16
+	Teams     int16
+	UpdatedBy string
+	UpdatedAt time.Time
+}
+
+type RankingItemLog struct {
+	ID      int64
+	Month   string
+	Item    string
+	Action  string
+	Name    *string
+	Level   pgtype.Int2
+	Ranks   []byte
+	ActorID string
+	At      time.Time
+}
+
+type RankingRank struct {
+	Month  string
+	Item   string
+	Teams  int16
+	TeamID string
+	Rank   int16
+}
+
 type Recalculation struct {
 	ID            string
 	RequestedBy   string
@@ -349,6 +379,16 @@ type Team struct {
 	Name         string
 	DepartmentID string
 	ManagerID    *string
+}
+
+type TeamGradeCall struct {
+	ID       int64
+	Month    string
+	TeamID   string
+	Grade    string
+	Reason   string
+	CalledBy string
+	CalledAt time.Time
 }
 
 type User struct {

@@ -56,6 +56,8 @@ var pathRules = map[string]func(string) string{
 	"month": func(v string) string { return shape(v, "dddd-dd", "a month as YYYY-MM") },
 	"year":  func(v string) string { return shape(v, "dddd", "a year as YYYY") },
 	"date":  func(v string) string { return shape(v, "dddd-dd-dd", "a date as YYYY-MM-DD") },
+	"item":  input.Key, // a ranking item (R4.7)
+	"team":  input.ID,
 }
 
 // shape checks v against a pattern of digits (d) and literal characters.

@@ -230,6 +230,9 @@ func (s *Server) routes(metrics http.Handler) chi.Router {
 		r.With(authorize(oversightRows.access())).Method(http.MethodGet, "/reports/appeals", handlerFunc(s.appealsReport))
 		r.With(authorize(oversightRows.access())).Method(http.MethodGet, "/reports/approvals", handlerFunc(s.approvalsReport))
 
+		// Team ranking (R4.7), in ranking.go.
+		s.rankingRoutes(r)
+
 		// Rewards (R5).
 		r.With(authorize(Access{Roles: []auth.Role{auth.HR}, TeamRoles: []auth.Role{auth.Manager},
 			Resource: subjectFromBody(s, "nominee_id", func(b *createRewardRequest) string { return b.NomineeID })})).
