@@ -424,7 +424,7 @@ INSERT INTO complaints (complaint_no, request_hash, customer_name, customer_phon
                         description, assignee_id, team_id, received_at, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (complaint_no) DO NOTHING
-RETURNING complaint_no, created_at
+RETURNING complaint_no, created_at, policy_version
 `
 
 type InsertComplaintIntakeParams struct {
@@ -442,8 +442,9 @@ type InsertComplaintIntakeParams struct {
 }
 
 type InsertComplaintIntakeRow struct {
-	ComplaintNo string
-	CreatedAt   time.Time
+	ComplaintNo   string
+	CreatedAt     time.Time
+	PolicyVersion int32
 }
 
 // Complaints (R3): intake, the read model kept by the workflow's sync
@@ -465,7 +466,7 @@ func (q *Queries) InsertComplaintIntake(ctx context.Context, arg InsertComplaint
 		arg.CreatedBy,
 	)
 	var i InsertComplaintIntakeRow
-	err := row.Scan(&i.ComplaintNo, &i.CreatedAt)
+	err := row.Scan(&i.ComplaintNo, &i.CreatedAt, &i.PolicyVersion)
 	return i, err
 }
 

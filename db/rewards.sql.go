@@ -229,7 +229,7 @@ INSERT INTO rewards (nomination_no, request_hash, nominee_id, nominator_id, kind
 VALUES ($1, $2, $3, $4, $5, $6, $7,
         $8, $9)
 ON CONFLICT (nomination_no) DO NOTHING
-RETURNING nomination_no, created_at
+RETURNING nomination_no, created_at, policy_version
 `
 
 type InsertRewardIntakeParams struct {
@@ -245,8 +245,9 @@ type InsertRewardIntakeParams struct {
 }
 
 type InsertRewardIntakeRow struct {
-	NominationNo string
-	CreatedAt    time.Time
+	NominationNo  string
+	CreatedAt     time.Time
+	PolicyVersion int32
 }
 
 // Rewards (R5): the nomination intake written by POST /rewards, the read
@@ -269,7 +270,7 @@ func (q *Queries) InsertRewardIntake(ctx context.Context, arg InsertRewardIntake
 		arg.CreatedAt,
 	)
 	var i InsertRewardIntakeRow
-	err := row.Scan(&i.NominationNo, &i.CreatedAt)
+	err := row.Scan(&i.NominationNo, &i.CreatedAt, &i.PolicyVersion)
 	return i, err
 }
 

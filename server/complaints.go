@@ -98,15 +98,16 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	created := false
+	var policyVersion int32 // the version in force at receipt, fixed by the insert (migration 00016)
 	if existing == nil {
-		_, err := s.q.InsertComplaintIntake(r.Context(), db.InsertComplaintIntakeParams{
+		row, err := s.q.InsertComplaintIntake(r.Context(), db.InsertComplaintIntakeParams{
 			ComplaintNo: req.ComplaintNo, RequestHash: hash[:], CustomerName: req.Customer.Name, CustomerPhone: req.Customer.Phone,
 			Product: req.Product, Category: req.Category, Description: req.Description,
 			AssigneeID: assignee.ID, TeamID: assignee.TeamID, ReceivedAt: receivedAt, CreatedBy: principal(r).UserID,
 		})
 		switch {
 		case err == nil:
-			created = true
+			created, policyVersion = true, row.PolicyVersion
 		case errors.Is(err, pgx.ErrNoRows): // a concurrent create won the race
 			e, err := s.q.GetComplaintIntake(r.Context(), req.ComplaintNo)
 			if err != nil {
@@ -133,7 +134,7 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	intake := db.GetComplaintIntakeRow{ComplaintNo: req.ComplaintNo, AssigneeID: assignee.ID, TeamID: assignee.TeamID,
-		ReceivedAt: receivedAt, CreatedBy: principal(r).UserID}
+		ReceivedAt: receivedAt, CreatedBy: principal(r).UserID, PolicyVersion: policyVersion}
 	if existing != nil {
 		// What was stored: received_at may have defaulted to "now", and the
 		// workflow (if a failure kept it from starting) belongs to the creator.

@@ -92,20 +92,24 @@ const (
 
 // Recalculation runs the batch.
 func Recalculation(ctx workflow.Context, in RecalculationInput) (RecalculationReport, error) {
-	if in.Report.ID == "" { // the first run
+	first := in.Report.ID == ""
+	if first {
 		in.Report = RecalculationReport{ID: in.ID, Status: "running", RequestedBy: in.Actor, RequestedAt: in.RequestedAt,
 			Reason: in.Reason, Total: len(in.ComplaintNos), Items: []RecalculationItem{}}
 		if in.Policy != nil {
 			v := in.Policy.Version
 			in.Report.PolicyVersion = &v
 		}
-		if err := recordRecalculation(ctx, in.Report); err != nil {
-			return in.Report, err
-		}
 	}
+	// Before anything blocks: the request that started the batch asks at once.
 	report := &in.Report
 	if err := workflow.SetQueryHandler(ctx, QueryRecalculationReport, func() (RecalculationReport, error) { return *report, nil }); err != nil {
 		return *report, err
+	}
+	if first {
+		if err := recordRecalculation(ctx, in.Report); err != nil {
+			return in.Report, err
+		}
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,

@@ -8,7 +8,7 @@ INSERT INTO complaints (complaint_no, request_hash, customer_name, customer_phon
                         description, assignee_id, team_id, received_at, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (complaint_no) DO NOTHING
-RETURNING complaint_no, created_at;
+RETURNING complaint_no, created_at, policy_version;
 
 -- name: GetComplaintIntake :one
 -- What an idempotent create (or a restart of the workflow) needs; no personal data (R7).

@@ -12,7 +12,7 @@ INSERT INTO rewards (nomination_no, request_hash, nominee_id, nominator_id, kind
 VALUES (@nomination_no, @request_hash, @nominee_id, @nominator_id, @kind, @amount_fen, @reason,
         sqlc.narg(assessment_id), @created_at)
 ON CONFLICT (nomination_no) DO NOTHING
-RETURNING nomination_no, created_at;
+RETURNING nomination_no, created_at, policy_version;
 
 -- name: GetReward :one
 SELECT nomination_no, request_hash, nominee_id, nominator_id, kind, amount_fen, reason,
