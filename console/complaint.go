@@ -56,7 +56,7 @@ var statusLabels = map[string]string{"open": "open", "resolved": "resolved", "re
 var eventLabels = map[string]string{
 	"received": "Received", "contacted": "Customer contacted", "planned": "Plan recorded", "resolved": "Resolved",
 	"paused": "Resolution clock paused", "resumed": "Resolution clock resumed", "reassigned": "Reassigned",
-	"extended": "Deadline extended", "reopened": "Reopened", "surveyed": "Survey recorded", "warning": "Warning sent",
+	"extended": "Deadline extended", "reopened": "Reopened", "surveyed": "Survey recorded", "recalculated": "Deadlines recalculated", "warning": "Warning sent",
 	"breached": "Deadline missed", "escalated": "Escalated", "acknowledged": "Escalation acknowledged", "closed": "Closed",
 }
 

@@ -63,6 +63,10 @@ func TestTemplatesRender(t *testing.T) {
 		"ranking": rankingPage{Columns: []string{"visits"}, Teams: []rankingTeamRow{{ID: "t", Note: "n", Points: []labelled{{Label: "visits", Value: "8"}},
 			Call: &callForm{Team: "t", Grade: "E"}}}, Items: []rankingItemRow{{ID: "visits", Delete: true,
 			Edit: &itemForm{Editing: true, Levels: levels(2), Ranks: []rankInput{{Team: "t", Value: "1"}}}}}, New: &itemForm{Levels: levels(1)}},
+		"policies": policiesPage{Kinds: []policyKindView{{Kind: "complaint", Versions: []policyRow{{Version: 1, InForce: true}},
+			Fields: policyFields([]byte(`{"contact_within":"24h","annual":{"good_percent":30}}`), "complaint"), CanEdit: true}},
+			CanRecalc: true, Preview: &[]changeRow{{ComplaintNo: "C-1", Changes: []string{"resolution: a → b"}}}, VersionOptions: []option{{Value: "1"}},
+			Report: &reportView{Rows: []changeRow{{ComplaintNo: "C-1"}}}, Recent: []reportView{{}}},
 	}
 	for name, set := range c.pages {
 		d, ok := data[name]

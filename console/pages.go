@@ -86,6 +86,8 @@ func (c *Console) pageRoutes(r chi.Router) {
 	r.Post("/console/ranking/{op}", c.rankingDo)
 	r.Get("/console/admin", c.page("admin", "Administration", c.adminData))
 	r.Post("/console/admin/{op}", c.adminDo)
+	r.Get("/console/policies", c.page("policies", "Policies and recalculation", c.policiesData))
+	r.Post("/console/policies/{op}", c.policiesDo)
 	r.Post("/console/do/*", c.do)
 	// Any other console address: a 404 page, not the API's JSON.
 	r.Get("/console/*", c.page("problem", "", func(*http.Request, directory) (any, error) {

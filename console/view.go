@@ -49,6 +49,7 @@ func navFor(p auth.Principal, current string) []navItem {
 	add("/console/reports", "Reports", auth.HR, auth.EscalationOfficer, auth.Manager)
 	add("/console/ranking", "Ranking", auth.HR, auth.EscalationOfficer, auth.Manager) // R4.7
 	add("/console/admin", "Administration", auth.Admin)
+	add("/console/policies", "Policies", auth.Admin, auth.EscalationOfficer) // issue 12, R2
 	add("/console/me", "My work")
 	return items
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +176,62 @@ func TestR2_RecordedRecalculationAfterAnOverride(t *testing.T) {
 	list := s.must(s.call("admin1", "GET", "/api/v1/recalculations", nil), http.StatusOK, "list")
 	if items := list.body["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != id || items[0].(map[string]any)["status"] != "completed" {
 		t.Errorf("list: %s", list.raw)
+	}
+}
+
+// R1, R2 (issue 12) in the console, with real clicks in Chromium: the
+// admin saves a new complaint policy version (5 working days) from the
+// policies page; after a company day off, the escalation officer previews
+// the running complaints that would change, applies the recalculation to
+// them with a reason, reads the report, and finds the audit event on the
+// complaint's page. axe runs on the page.
+func TestConsole_R2_PolicyAndRecalculation(t *testing.T) {
+	s := startStack(t)
+	s.must(s.call("agent1", "POST", "/api/v1/complaints", complaintBody("CR-1")), http.StatusCreated, "CR-1")
+	b := s.newBrowser()
+
+	b.signIn("admin1")
+	b.open("/console/policies")
+	form := `form[action="/console/policies/complaint"]`
+	b.run(click(`details:has(`+form+`) summary`),
+		setValue(form+` input[name="resolution_working_days"]`, "5"),
+		typeInto(form+` textarea[name="reason"]`, "faster resolution 更快"),
+		click(form+` button[type=submit]`))
+	b.waitText("#policy-complaint + table", "2 in force")
+	b.axe()
+	if r := s.call("agent1", "POST", "/api/v1/complaints", complaintBody("CR-2")); r.body["policy_version"] != float64(2) {
+		t.Errorf("a complaint after the console's version: %s", r.raw)
+	}
+	b.signOut()
+
+	// A day off on the next working day moves CR-1's and CR-2's resolution.
+	c := s.must(s.call("agent1", "GET", "/api/v1/complaints/CR-1", nil), http.StatusOK, "CR-1")
+	received, _ := time.Parse(time.RFC3339, c.body["received_at"].(string))
+	next := calendar.DateOf(calendar.New(shanghai, nil).AddWorkingDays(received, 1).Add(-time.Second), shanghai)
+	s.must(s.call("admin1", http.MethodPut, "/api/v1/calendar/overrides/"+next.String(), map[string]any{"working": false, "note": "day off"}),
+		http.StatusCreated, "override")
+
+	b.signIn("officer1")
+	b.open("/console/policies")
+	b.run(click(`form[action="/console/policies#recalculation"] button[type=submit]`))
+	b.waitText("#preview", "CR-1")
+	b.waitText("#preview", "CR-2")
+	b.axe()
+	b.run(click(`input[name="complaint_no"][value="CR-2"]`), // only CR-1
+		typeInto("#recalc-reason", "company day off"),
+		click(`form[action="/console/policies/recalculate"] button[type=submit]`))
+	b.waitText("#report", "Recalculation")
+	s.poll("the report", 30*time.Second, func() bool {
+		b.open(b.path() + "?" + strings.SplitN(eval[string](b, "location.search"), "?", 2)[1])
+		return strings.Contains(b.text("#report"), "completed")
+	})
+	if got := eval[string](b, `document.querySelector("#report + p").textContent`); !strings.Contains(got, "1 changed") {
+		t.Errorf("report: %s", got)
+	}
+	b.open("/console/complaints/CR-1")
+	b.waitText("#main", "Deadlines recalculated")
+	b.waitText("#main", "company day off")
+	if r := s.call("agent1", "GET", "/api/v1/complaints/CR-2", nil); strings.Contains(string(r.raw), "recalculated") {
+		t.Error("CR-2 was recalculated without being chosen")
 	}
 }
