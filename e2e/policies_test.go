@@ -9,7 +9,6 @@ import (
 	"github.com/acme/aftersales/calendar"
 )
 
-
 // dueOf is a clock's due_at in a complaint answer.
 func dueOf(t *testing.T, body map[string]any, clock string) time.Time {
 	t.Helper()
