@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/workflows"
 )
 
 // dueOf is a clock's due_at in a complaint answer.
@@ -154,6 +156,7 @@ func TestR2_RecordedRecalculationAfterAnOverride(t *testing.T) {
 	if report.body["total"] != float64(1) || report.body["changed"] != float64(1) || report.body["requested_by"] != "officer1" {
 		t.Errorf("report: %s", report.raw)
 	}
+	s.saveHistory(workflows.RecalculationWorkflowID(id), "", filepath.Join("..", "workflows", "testdata", "recalculation_one_case.json"))
 	after := s.must(s.call("agent1", "GET", "/api/v1/complaints/R-1", nil), http.StatusOK, "R-1")
 	if !dueOf(t, after.body, "resolution").Equal(newDue) {
 		t.Errorf("R-1 resolution due %s, want %s", dueOf(t, after.body, "resolution"), newDue)
@@ -233,4 +236,25 @@ func TestConsole_R2_PolicyAndRecalculation(t *testing.T) {
 	if r := s.call("agent1", "GET", "/api/v1/complaints/CR-2", nil); strings.Contains(string(r.raw), "recalculated") {
 		t.Error("CR-2 was recalculated without being chosen")
 	}
+}
+
+// R2, last rule: a complaint recalculated (a company day off and the
+// 5-day policy version) between its contact and its plan, then worked to
+// its close. Recorded for the replay test (UPDATE_HISTORY=1).
+func TestR2_RecalculatedComplaintHistoryRecorded(t *testing.T) {
+	five := workflows.DefaultSLAPolicy()
+	five.Version, five.ResolutionWorkingDays = 2, 5
+	five.ReopenWithin = workflows.Duration(2 * time.Second) // the recording's: it waits for the close
+	received := time.Now()
+	dayOff := calendar.DateOf(calendar.New(shanghai, nil).AddWorkingDays(received, 1).Add(-time.Second), shanghai)
+	recordComplaintRun(t, complaintRecording{no: "H-R", received: received, withStart: true,
+		file: filepath.Join("..", "workflows", "testdata", "complaint_recalculated.json"),
+		steps: []complaintUpdate{
+			{workflows.UpdateContact, workflows.ContactInput{Actor: "agent1", Note: "called"}, nil},
+			{workflows.UpdateRecalculate, workflows.RecalculateInput{Actor: "officer1", Reason: "company day off", BatchID: "h-r",
+				Calendar: []calendar.Override{{Date: dayOff, Working: false, Note: "day off"}}, Policy: &five}, nil},
+			{workflows.UpdatePlan, workflows.PlanInput{Actor: "agent1", Plan: "swap"}, nil},
+			{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent1", Resolution: "swapped"}, nil},
+			{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent1", Ratings: workflows.Ratings{Attitude: 5, Speed: 5, Quality: 5, Parts: 5, Cost: 5}}, nil},
+		}})
 }

@@ -70,6 +70,12 @@ import (
 //     then): step 1's reminder is due at the start (then rejected), or its
 //     deadline (escalated; then approved and a training place issued).
 //
+// Recalculation (R2, last rule; issue 12) and a complaint it reached:
+//   - recalculation_one_case.json: a batch of one complaint after a company
+//     day off: its report recorded, the case's Update sent, the final report;
+//   - complaint_recalculated.json: contact, then a recalculation (a day
+//     off and the 5-day policy version), then worked to its close.
+//
 // MonthlyCycleStarter (the Schedule's):
 //   - monthlycyclestarter_exists.json: the month's cycle already exists
 //     (the child start fails as already started; the starter succeeds).
@@ -86,6 +92,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		AppealWorkflowType:              Appeal,
 		MonthlyCycleStarterWorkflowType: MonthlyCycleStarter,
 		RewardWorkflowType:              RewardApproval,
+		RecalculationWorkflowType:       Recalculation,
 	}
 	recorded := map[string]int{}
 	for _, file := range files {
