@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/acme/aftersales/workflows"
 )
 
 // The policies page (issue 12; R1, R2): the versions of the complaint,
@@ -79,40 +81,13 @@ type policyKindView struct {
 	CanEdit     bool
 }
 
-type clockChange struct {
-	Clock    string    `json:"clock"`
-	OldDueAt time.Time `json:"old_due_at"`
-	NewDueAt time.Time `json:"new_due_at"`
-}
-
 type changeRow struct {
 	ComplaintNo string
 	Changes     []string
 }
 
-type recalcReport struct {
-	ID            string    `json:"id"`
-	Status        string    `json:"status"`
-	RequestedBy   string    `json:"requested_by"`
-	RequestedAt   time.Time `json:"requested_at"`
-	Reason        string    `json:"reason"`
-	PolicyVersion *int      `json:"policy_version"`
-	Total         int       `json:"total"`
-	Done          int       `json:"done"`
-	Changed       int       `json:"changed"`
-	Unchanged     int       `json:"unchanged"`
-	Skipped       int       `json:"skipped"`
-	Failed        int       `json:"failed"`
-	Items         []struct {
-		ComplaintNo string        `json:"complaint_no"`
-		Outcome     string        `json:"outcome"`
-		Changes     []clockChange `json:"changes"`
-		Error       string        `json:"error"`
-	} `json:"items"`
-}
-
 type reportView struct {
-	recalcReport
+	workflows.RecalculationReport
 	When, By string
 	Rows     []changeRow // each case not unchanged: outcome and moves
 }
@@ -164,7 +139,7 @@ func (c *Console) policiesData(r *http.Request, d directory) (any, error) {
 		}
 	}
 	if id := r.URL.Query().Get("recalculation"); id != "" && page.CanRecalc {
-		var rep recalcReport
+		var rep workflows.RecalculationReport
 		if err := c.get(ctx, apiPath("recalculations", id), &rep); err != nil {
 			return nil, err
 		}
@@ -172,7 +147,7 @@ func (c *Console) policiesData(r *http.Request, d directory) (any, error) {
 		page.Report = &v
 	}
 	if page.CanRecalc {
-		var recent list[recalcReport]
+		var recent list[workflows.RecalculationReport]
 		if err := c.get(ctx, apiPath("recalculations"), &recent); err != nil {
 			return nil, err
 		}
@@ -198,8 +173,8 @@ func (c *Console) preview(r *http.Request, page *policiesPage) error {
 	var out struct {
 		Running int `json:"running"`
 		Items   []struct {
-			ComplaintNo string        `json:"complaint_no"`
-			Changes     []clockChange `json:"changes"`
+			ComplaintNo string                  `json:"complaint_no"`
+			Changes     []workflows.ClockChange `json:"changes"`
 		} `json:"items"`
 	}
 	if err := json.Unmarshal(resp, &out); err != nil {
@@ -213,16 +188,16 @@ func (c *Console) preview(r *http.Request, page *policiesPage) error {
 	return nil
 }
 
-func (c *Console) movesText(changes []clockChange) []string {
+func (c *Console) movesText(changes []workflows.ClockChange) []string {
 	out := make([]string, 0, len(changes))
 	for _, ch := range changes {
-		out = append(out, ch.Clock+": "+c.when(ch.OldDueAt)+" → "+c.when(ch.NewDueAt))
+		out = append(out, string(ch.Clock)+": "+c.when(ch.OldDueAt)+" → "+c.when(ch.NewDueAt))
 	}
 	return out
 }
 
-func (c *Console) reportView(rep recalcReport, d directory) reportView {
-	v := reportView{recalcReport: rep, When: c.when(rep.RequestedAt), By: d.name(rep.RequestedBy)}
+func (c *Console) reportView(rep workflows.RecalculationReport, d directory) reportView {
+	v := reportView{RecalculationReport: rep, When: c.when(rep.RequestedAt), By: d.name(rep.RequestedBy)}
 	for _, it := range rep.Items {
 		moves := c.movesText(it.Changes)
 		if it.Error != "" {
