@@ -398,7 +398,7 @@ func TestFinalizeCycleFinalProbationAndStars_R4_4_R4_5_R5_2(t *testing.T) {
 		}
 		want := workflows.FinalizeOutput{Final: 3, Probation: []string{"agent2"}, ServiceStars: []workflows.ServiceStar{
 			{AssessmentID: "2026-08_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 95},
-		}}
+		}, RewardPolicy: workflows.DefaultRewardPolicy()} // the version in force (issue 12): the rule book's
 		if !reflect.DeepEqual(aug, want) {
 			t.Errorf("August: %+v\nwant %+v", aug, want)
 		}
