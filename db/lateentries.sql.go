@@ -45,13 +45,12 @@ func (q *Queries) LockMonthForEntrySession(ctx context.Context, month string) er
 	return err
 }
 
-const unlockMonthForEntrySession = `-- name: UnlockMonthForEntrySession :one
-SELECT pg_advisory_unlock_shared(hashtextextended('assessment-month:' || $1::text, 0))
+const unlockAllForEntrySession = `-- name: UnlockAllForEntrySession :exec
+SELECT pg_advisory_unlock_all()
 `
 
-func (q *Queries) UnlockMonthForEntrySession(ctx context.Context, month string) (bool, error) {
-	row := q.db.QueryRow(ctx, unlockMonthForEntrySession, month)
-	var pg_advisory_unlock_shared bool
-	err := row.Scan(&pg_advisory_unlock_shared)
-	return pg_advisory_unlock_shared, err
+// Ends every session lock of the connection (a survey's, whatever it got).
+func (q *Queries) UnlockAllForEntrySession(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, unlockAllForEntrySession)
+	return err
 }

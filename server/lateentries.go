@@ -109,6 +109,7 @@ func (s *Server) gate(ctx context.Context, instants ...time.Time) ([]monthGate, 
 		status, err := s.q.GetCycleStatus(ctx, month)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
+			// No cycle yet: requestRecompute looks again under the lock.
 		case err != nil:
 			return nil, err
 		case closedStatus(status):
@@ -295,7 +296,6 @@ type monthHold struct {
 	mu       sync.Mutex // the connection is used by one goroutine at a time
 	conn     *pgxpool.Conn
 	q        *db.Queries
-	months   []string
 	released bool
 	stop     func() bool
 }
@@ -311,15 +311,12 @@ func (s *Server) holdMonths(ctx context.Context) (*monthHold, error) {
 }
 
 func (h *monthHold) lock(ctx context.Context, month string) error {
-	if err := h.q.LockMonthForEntrySession(ctx, month); err != nil {
-		return err
-	}
-	h.months = append(h.months, month)
-	return nil
+	return h.q.LockMonthForEntrySession(ctx, month)
 }
 
-// release unlocks and returns the connection, once. A connection that
-// cannot unlock is closed: its session's locks end with it.
+// release ends the connection's session locks, all of them (a lock whose
+// request was interrupted may have been granted), and returns it, once. A
+// connection that cannot unlock is closed: its session's locks end with it.
 func (h *monthHold) release() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -330,11 +327,8 @@ func (h *monthHold) release() {
 	h.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, m := range h.months {
-		if _, err := h.q.UnlockMonthForEntrySession(ctx, m); err != nil {
-			_ = h.conn.Conn().Close(ctx)
-			break
-		}
+	if err := h.q.UnlockAllForEntrySession(ctx); err != nil {
+		_ = h.conn.Conn().Close(ctx)
 	}
 	h.conn.Release()
 }

@@ -13,8 +13,9 @@ SELECT pg_advisory_xact_lock_shared(hashtextextended('assessment-month:' || @mon
 -- name: LockMonthForEntrySession :exec
 SELECT pg_advisory_lock_shared(hashtextextended('assessment-month:' || @month::text, 0));
 
--- name: UnlockMonthForEntrySession :one
-SELECT pg_advisory_unlock_shared(hashtextextended('assessment-month:' || @month::text, 0));
-
 -- name: LockMonthForCompute :exec
 SELECT pg_advisory_xact_lock(hashtextextended('assessment-month:' || @month::text, 0));
+
+-- name: UnlockAllForEntrySession :exec
+-- Ends every session lock of the connection (a survey's, whatever it got).
+SELECT pg_advisory_unlock_all();
