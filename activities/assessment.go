@@ -87,6 +87,9 @@ func float(t scoring.Tenths) float64 { return float64(t) / 10 }
 // upserts one published result per employee, in one transaction with the
 // cycle row (created as computing; RecordCycle sets later statuses).
 //
+// It holds the month's lock exclusively (db/queries/lateentries.sql), so it
+// counts every entry whose transaction ended before it began (R4.0).
+//
 // A result already final or corrected by an upheld appeal (R6) is kept as it
 // is; an employee with deductions but no indicator data gets no result
 // (R4.4). The answer lists every result of the month by employee id, with
@@ -110,6 +113,13 @@ func (a *Activities) ComputeResults(ctx context.Context, in workflows.CycleInput
 
 	err = pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		// The month's lock, exclusively (R4.0, db/queries/lateentries.sql):
+		// this waits for the transactions of the month's entries in flight,
+		// and their cycle's late-entry updates wait for this run, so every
+		// entry committed before the lock is read below.
+		if err := q.LockMonthForCompute(ctx, in.Month); err != nil {
+			return fmt.Errorf("lock %s: %w", in.Month, err)
+		}
 		months, err := gatherMonth(ctx, q, start, end, asOf)
 		if err != nil {
 			return err

@@ -24,8 +24,13 @@ import (
 // come first because the personal data must be stored before anything
 // refers to it. Work orders and deductions are one transaction each, and
 // an appeal is opened by one update of its cycle, so they need no repair;
-// what follows them, a published month's recompute (R4.0), is requested in
-// their transaction and signalled here if the server's own signal was lost.
+// a late one is let in by its month's cycle before it commits, and the
+// cycle counts it whatever happens to the server after (lateentries.go).
+// A late survey is written by its complaint's workflow instead: its
+// recompute request (recompute_requests, an outbox row written when its
+// cycle accepted it) is cleared once the cycle answered; one left behind
+// (the survey stored after its request ended, or a request of the release
+// before the gate) is asked of the cycle again here.
 
 // reconcileBatch bounds one pass; the next pass takes the rest.
 const reconcileBatch = 100
@@ -51,8 +56,8 @@ func (s *Server) Reconcile(ctx context.Context) error {
 }
 
 // ReconcileOnce starts the workflows of intake rows older than grace that
-// their workflow has not written, signals the cycles of recompute requests
-// older than grace, and reports how many of these it did.
+// their workflow has not written, asks the cycles of recompute requests
+// older than grace again, and reports how many of these it did.
 //
 // A row that fails for a reason of its own (say, its assignee was removed)
 // is logged and skipped, so it never holds up the rows behind it; a
@@ -100,13 +105,13 @@ func (s *Server) ReconcileOnce(ctx context.Context, grace time.Duration) (int, e
 			return n, err
 		}
 	}
-	// Late entries whose month's cycle was not signalled (lateentries.go).
+	// Late surveys whose cycle's answer was not seen (lateentries.go).
 	requests, err := s.q.ListRecomputeRequests(ctx, db.ListRecomputeRequestsParams{OlderThan: before, RowLimit: reconcileBatch})
 	if err != nil {
 		return n, err
 	}
 	for _, req := range requests {
-		if s.signalRecompute(ctx, req.Month, req.RequestedAt) {
+		if s.reaskCycle(ctx, req.Month, req.RequestedAt) {
 			n++
 		}
 	}

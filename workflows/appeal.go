@@ -36,7 +36,29 @@ func Appeal(ctx workflow.Context, in AppealInput) (AppealState, error) {
 	if err := a.registerHandlers(ctx); err != nil {
 		return a.st, err
 	}
-	return a.run(ctx)
+	st, err := a.run(ctx)
+	if in.NotifyCycle {
+		a.tellCycle(ctx, st, err)
+	}
+	return st, err
+}
+
+// tellCycle signals the parent cycle's current run that this appeal has
+// ended (R4.5: the month is final only when its appeals end). The cycle may
+// have continued as new since it opened the appeal (issue 13), so its
+// child's completion reaches a closed run; the signal, sent by workflow ID
+// alone, reaches the current one. Only appeals opened with NotifyCycle
+// signal: histories of those opened before replay without it.
+func (a *appeal) tellCycle(ctx workflow.Context, st AppealState, failed error) {
+	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+	if parent == nil {
+		return // started directly: no cycle waits for it
+	}
+	ctx, _ = workflow.NewDisconnectedContext(ctx) // told even when the appeal was cancelled
+	ended := AppealEnded{AppealID: a.in.AppealID, Status: st.Status, Failed: failed != nil}
+	if err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", SignalAppealEnded, ended).Get(ctx, nil); err != nil {
+		a.log.Error("the cycle was not told that the appeal ended", "appeal", a.in.AppealID, "cycle", parent.ID, "error", err)
+	}
 }
 
 type appeal struct {

@@ -41,10 +41,24 @@ const (
 	UpdateEscalateAppeal    = "escalate"
 	UpdateDecideAppeal      = "decision"
 	QueryCycle              = "cycle"
-	// SignalRecompute tells a published cycle that entries for its month
-	// arrived late (R4.0): it recomputes the published results.
+	// SignalRecompute told a published cycle that entries for its month
+	// arrived late (R4.0). Servers now send UpdateLateEntry instead; cycles
+	// keep the signal's handler for senders of the release before.
 	SignalRecompute = "recompute"
-	QueryAppeal     = "appeal"
+	// UpdateLateEntry is the gate of late entries (R4.0, issue 13): an entry
+	// dated in the cycle's month (a survey, a work order, a deduction
+	// decision) asks the cycle whether it may still count. The validator
+	// refuses once the publication window has ended (closing or final:
+	// results may no longer change unappealed, R4.5); an accepted entry's
+	// handler recomputes the month before it answers, and the cycle does
+	// not finalize while one is in flight.
+	UpdateLateEntry = "late-entry"
+	// SignalAppealEnded is an appeal telling its month's cycle that it has
+	// ended (appeals opened with AppealInput.NotifyCycle): the cycle's
+	// current run learns it even after it continued as new, when the
+	// appeal is no longer its child.
+	SignalAppealEnded = "appeal-ended"
+	QueryAppeal       = "appeal"
 )
 
 // Activity names of the assessment.
@@ -118,6 +132,70 @@ type CycleInput struct {
 	StartedBy string           `json:"started_by"`
 	Policy    AssessmentPolicy `json:"policy"`
 	Location  string           `json:"location"`
+	// Budget bounds one run's history (issue 13); zero fields take
+	// DefaultCycleBudget's. Tests set it small.
+	Budget CycleBudget `json:"budget,omitzero"`
+	// Carried is what a run hands to the next when it continues as new;
+	// nil for the first run.
+	Carried *CycleCarried `json:"carried,omitempty"`
+}
+
+// CycleBudget bounds one run of a cycle: past either figure (or when the
+// server suggests it) the run continues as new at its next safe point.
+type CycleBudget struct {
+	// Events is the history length of one run.
+	Events int `json:"events,omitempty"`
+	// Updates counts the updates one run accepted (appeals opened, late
+	// entries): the server caps them per run too.
+	Updates int `json:"updates,omitempty"`
+}
+
+// DefaultCycleBudget is the budget of a cycle that names none: well below
+// Temporal's limits (51,200 events, 2,000 updates a run), which the
+// server's own suggestion (GetContinueAsNewSuggested) usually reaches first.
+var DefaultCycleBudget = CycleBudget{Events: 10_000, Updates: 1_000}
+
+// CycleCarried is a cycle's state across continue-as-new: everything its
+// queries, updates and the rest of its run need.
+type CycleCarried struct {
+	Record  CycleRecord             `json:"record"`
+	Results []ResultRef             `json:"results"` // by assessment id
+	Appeals map[string]AppealStatus `json:"appeals"` // the open ones end by SignalAppealEnded
+	// Calendar is the overrides the cycle started with (R2: kept).
+	Calendar []calendar.Override `json:"calendar"`
+	// LateEntries counts the late entries counted so far (R4.0).
+	LateEntries int `json:"late_entries"`
+	// Continued counts the runs before the next one.
+	Continued int `json:"continued"`
+}
+
+// LateEntryInput is the cycle's late-entry update (R4.0).
+type LateEntryInput struct {
+	// Key identifies this attempt to store the entry; it is also the update
+	// ID, so a retried request to Temporal is one update.
+	Key string `json:"key"`
+	// Entry says what arrived (the HTTP route), for the history.
+	Entry string `json:"entry"`
+	// At is the entry's own instant (R4.0), in the cycle's month.
+	At time.Time `json:"at"`
+}
+
+// LateEntryOutput is the answer once the entry is counted: the month's
+// results were recomputed after the entry's transaction ended.
+type LateEntryOutput struct {
+	Month        string      `json:"month"`
+	Counted      bool        `json:"counted"`
+	Status       CycleStatus `json:"status"`
+	ResultsCount int         `json:"results_count"`
+}
+
+// AppealEnded is SignalAppealEnded's payload.
+type AppealEnded struct {
+	AppealID string       `json:"appeal_id"`
+	Status   AppealStatus `json:"status"`
+	// Failed: the appeal ended with an error (counted as rejected, as a
+	// failed child always was).
+	Failed bool `json:"failed,omitempty"`
 }
 
 // ResultRef is what the cycle keeps of each published result: enough for
@@ -165,6 +243,12 @@ type CycleState struct {
 	Appeals map[string]AppealStatus `json:"appeals"` // appeal id -> status
 	// PolicyVersion is the assessment policy the cycle runs by.
 	PolicyVersion int `json:"policy_version"`
+	// LateEntries counts the entries the cycle accepted late and counted
+	// (R4.0); LateEntriesPending those accepted and not yet recomputed.
+	LateEntries        int `json:"late_entries"`
+	LateEntriesPending int `json:"late_entries_pending"`
+	// ContinuedAsNew counts the cycle's runs before the current one (issue 13).
+	ContinuedAsNew int `json:"continued_as_new"`
 }
 
 // FinalizeInput finalizes a month: results final, probation flags set (R4.4).
@@ -223,6 +307,10 @@ type AppealInput struct {
 	Policy       AssessmentPolicy    `json:"policy"`
 	Calendar     []calendar.Override `json:"calendar"`
 	Location     string              `json:"location"`
+	// NotifyCycle: at its end the appeal signals its parent cycle
+	// (SignalAppealEnded), which may have continued as new since. Set by
+	// cycles that continue as new; appeals opened before did not signal.
+	NotifyCycle bool `json:"notify_cycle,omitempty"`
 }
 
 // AppealState is the appeal of api.md (GET /appeals/{id}) and every command's answer.

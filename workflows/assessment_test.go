@@ -2,8 +2,8 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -29,6 +29,10 @@ type assessmentFakes struct {
 	stars    []ServiceStar
 	computed int
 	results  []ResultRef
+	// calls counts ComputeResults attempts; failCompute, when set, fails
+	// the attempts it picks (a busy database: retried with backoff).
+	calls       int
+	failCompute func(attempt int) bool
 }
 
 func (f *assessmentFakes) register(env *testsuite.TestWorkflowEnvironment) {
@@ -39,6 +43,10 @@ func (f *assessmentFakes) register(env *testsuite.TestWorkflowEnvironment) {
 	reg(func(context.Context, CycleInput) (ComputeResultsOutput, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.calls++
+		if f.failCompute != nil && f.failCompute(f.calls) {
+			return ComputeResultsOutput{}, errors.New("database busy")
+		}
 		f.computed++
 		return ComputeResultsOutput{Results: f.results}, nil
 	}, ActivityComputeResults)
@@ -82,7 +90,7 @@ func (f *assessmentFakes) count(kind string) int {
 
 func newEnv(t *testing.T, start time.Time) (*testsuite.TestWorkflowEnvironment, *assessmentFakes) {
 	var s testsuite.WorkflowTestSuite
-	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(testLogOut(), nil))))
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	f := &assessmentFakes{}

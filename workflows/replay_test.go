@@ -42,13 +42,25 @@ import (
 //   - assessmentcycle_appeals_recompute.json: published, a late work order
 //     (the "recompute" signal), three appeals opened (child workflows),
 //     the window timer, the month final after the decisions, the month's
-//     CSI service star nominated (a RewardApproval child).
+//     CSI service star nominated (a RewardApproval child). Recorded before
+//     the cycle was the gate of late entries and continued as new (its
+//     runs replay without the "cycle-continue-as-new" patch);
+//   - assessmentcycle_late_entries_continued_as_new.json: the first run of
+//     a cycle with the patch (issue 13) and a budget of three updates: two
+//     appeals opened, a late work order counted (the "late-entry" update),
+//     the window timer cancelled, continued as new;
+//   - assessmentcycle_carried_final.json: its second run, from the carried
+//     state: a late entry, both appeals' ends by their "appeal-ended"
+//     signals, the window's rest, final.
 //
 // Appeal (R6), the children of that cycle but the last:
 //   - appeal_withdrawn.json: stage 1, the employee accepts the explanation;
 //   - appeal_upheld.json: the manager moves it to stage 2, HR upholds it
 //     with a corrected score;
 //   - appeal_rejected.json: the employee moves it to stage 2, HR rejects it;
+//   - appeal_withdrawn_tells_cycle.json, appeal_upheld_tells_cycle.json:
+//     opened by the continued cycle above (NotifyCycle): each signals the
+//     cycle's current run at its end;
 //   - appeal_stage1_lapsed.json: started directly with OpenedAt 10 days
 //     back (a first task after a worker outage): stage 1 over at the
 //     start, stage 2 by the system, the department head rejects it.
