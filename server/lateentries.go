@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -235,6 +236,11 @@ func (s *Server) askCycle(ctx context.Context, g *monthGate) error {
 		// A cycle row without a running cycle: it has ended (final) or
 		// failed. Nothing would count the entry.
 		return monthClosed(g.month, "the assessment cycle of "+g.month+" is not running: entries dated in it cannot be counted")
+	case strings.Contains(err.Error(), "unknown update"):
+		// A cycle still on a worker of the release before the gate (a
+		// rolling deploy: workers first, README): not counted, so not
+		// stored; the client retries once the workers are upgraded.
+		return unavailable("temporal", "the assessment cycle of "+g.month+" runs on a worker that does not take late entries yet; retry shortly")
 	default:
 		return fmt.Errorf("late entry for the cycle of %s: %w", g.month, err)
 	}
