@@ -125,6 +125,14 @@ type ComplaintInput struct {
 	// shipped official data they fix the complaint's working days (R2).
 	Calendar []calendar.Override `json:"calendar"`
 	Location string              `json:"location"` // IANA zone name of the calendar
+	// HistoryBudget is how many history events a run may reach before it
+	// continues as new (issue 13 item 2); 0, as every create sends it, is
+	// the default (1,000). Tests set a small one.
+	HistoryBudget int `json:"history_budget,omitempty"`
+	// Carried is the state a run continued as new hands to the next one
+	// (complaint_carry.go); nil in a complaint's first run, whose input is
+	// what the create sends. Workflow-internal: the HTTP layer never sets it.
+	Carried *complaintCarry `json:"carried,omitempty"`
 }
 
 // Clock is one clock of api.md.

@@ -119,6 +119,12 @@ type RewardInput struct {
 	Policy      RewardPolicy        `json:"policy"`
 	Calendar    []calendar.Override `json:"calendar"`
 	Location    string              `json:"location"`
+	// HistoryBudget is how many history events a run may reach before it
+	// continues as new (issue 13 item 2); 0 is the default (1,000).
+	HistoryBudget int `json:"history_budget,omitempty"`
+	// Carried is the state a run continued as new hands to the next one
+	// (reward_carry.go); nil in the first run. Workflow-internal.
+	Carried *rewardCarry `json:"carried,omitempty"`
 }
 
 // Approval is one step approved, by whom, when (R5.3 four eyes, R7).
