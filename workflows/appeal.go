@@ -308,3 +308,11 @@ func (a *appeal) decide(ctx workflow.Context, in DecideAppealInput) (AppealState
 	a.event(in.Actor, now, string(in.Outcome), in.Reason)
 	return a.answer(ctx)
 }
+
+// StaticSummary is the one line the Temporal Web UI shows for an appeal's
+// workflow (issue 13 item 5). The cycle starts appeals as its children:
+// ChildWorkflowOptions.StaticSummary is where it goes (assessment.go).
+func (in AppealInput) StaticSummary() string {
+	return fmt.Sprintf("Appeal %s: %s appeals %s (score %.1f), opened %s",
+		in.AppealID, in.AppellantID, in.AssessmentID, in.Score, shownAt(in.OpenedAt, locationOf(in.Location)))
+}

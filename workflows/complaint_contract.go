@@ -442,3 +442,30 @@ func (c Clock) remaining(now time.Time) int64 {
 		return int64(c.DueAt.Sub(now) / time.Second)
 	}
 }
+
+// StaticSummary is the one line the Temporal Web UI shows for a
+// complaint's workflow, set where it is started (issue 13 item 5): the
+// number, the assignee and the receipt; no personal data (R7).
+func (in ComplaintInput) StaticSummary() string {
+	return fmt.Sprintf("Complaint %s: assigned to %s (team %s), received %s",
+		in.ComplaintNo, in.AssigneeID, in.TeamID, shownAt(in.ReceivedAt, locationOf(in.Location)))
+}
+
+// StaticDetails is the SLA policy the complaint runs by (R2, R3), as the
+// Web UI shows it beside the summary.
+func (in ComplaintInput) StaticDetails() string {
+	p := in.Policy
+	return fmt.Sprintf("SLA policy v%d (R3): contact within %s, plan within %s, resolution within %d working days "+
+		"(R2, %s, %d company overrides); warning at %g%% of a clock; level 2 %d working day(s) after a miss; "+
+		"reopen within %s; %d points deducted for the first miss.",
+		shownVersion(p.Version), p.ContactWithin, p.PlanWithin, p.ResolutionWorkingDays, locationOf(in.Location),
+		len(in.Calendar), p.WarningFraction*100, p.Level2WorkingDays, p.ReopenWithin, p.DeductionPoints)
+}
+
+// locationOf is the zone of a workflow input's Location (UTC when unknown).
+func locationOf(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	return time.UTC
+}
