@@ -25,6 +25,9 @@ import (
 type notifier struct {
 	log      log.Logger
 	inflight int
+	// patched: the run started with "notify-inline" in force (a later
+	// patch implies it), so it need not ask.
+	patched bool
 }
 
 // noticeInline is the local attempt's bound: a webhook slower than this
@@ -35,7 +38,7 @@ func (n *notifier) send(ctx workflow.Context, activityName, key string, notice a
 	n.inflight++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { n.inflight-- }()
-		if workflow.GetVersion(ctx, "notify-inline", workflow.DefaultVersion, 1) == 1 {
+		if n.patched || workflow.GetVersion(ctx, "notify-inline", workflow.DefaultVersion, 1) == 1 {
 			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 				ScheduleToCloseTimeout: noticeInline,
 				RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},

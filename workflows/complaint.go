@@ -83,6 +83,10 @@ type complaint struct {
 	notices notifier // the workflow ends only after its notices are out
 	// lastSA is the last upserted search attributes, to upsert only on change.
 	lastSA string
+	// legible: the run was started by code with the "legible-clocks" patch
+	// (see newComplaint): it waits on a wakeTimer, and every earlier patch
+	// is in force without asking.
+	legible bool
 	// whole: this run records whole-second instants (wholeSecond, issue 13
 	// item 7); runs started before that record workflow.Now as it is.
 	whole bool
@@ -126,15 +130,24 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 		assignee: in.AssigneeID, team: in.TeamID, manager: in.ManagerID, head: in.HeadID,
 		ftf: true,
 	}
+	// One patch, "legible-clocks", for issue 13's changes to the command
+	// sequence, decided once at the start of a run: whole-second instants
+	// (items 7) and a timer cancelled when the loop wakes early (item 5).
+	// Runs started before it keep workflow.Now's instants (their deadlines
+	// may have fractions, which a truncated now would judge differently)
+	// and wait as they did. A run started with it also has every earlier
+	// patch ("clocks-before-command", "retry-unwritten-sync",
+	// "notify-inline"), so it asks for none of them: each GetVersion costs
+	// a marker and a search-attribute upsert, two events in every history
+	// (README "Changing a released workflow").
+	c.legible = workflow.GetVersion(ctx, "legible-clocks", workflow.DefaultVersion, 1) == 1
+	c.notices.patched = c.legible
 	if in.Carried != nil {
 		// A later run of a long complaint (continued as new): its state as
 		// the previous run left it, nothing started again.
 		c.restore(in.Carried)
 	} else {
-		// Versioned: runs started before it keep workflow.Now's instants
-		// (their deadlines may have fractions, and a truncated now would
-		// judge them differently).
-		c.whole = workflow.GetVersion(ctx, "whole-seconds", workflow.DefaultVersion, 1) == 1
+		c.whole = c.legible
 		c.in.ReceivedAt = c.stamp(in.ReceivedAt)
 		r := c.in.ReceivedAt
 		c.clocks = []*clock{
@@ -222,7 +235,7 @@ func (c *complaint) run(ctx workflow.Context) (ComplaintState, error) {
 		}
 		c.changed = false
 		next, what := c.nextAction()
-		if c.unwritten() && workflow.GetVersion(ctx, "retry-unwritten-sync", workflow.DefaultVersion, 1) == 1 {
+		if c.unwritten() && (c.legible || workflow.GetVersion(ctx, "retry-unwritten-sync", workflow.DefaultVersion, 1) == 1) {
 			// The read model has been unreachable for syncGiveUp: try again
 			// in a minute rather than wait for the next change (versioned:
 			// older runs waited for the next change).
@@ -242,9 +255,9 @@ func (c *complaint) run(ctx workflow.Context) (ComplaintState, error) {
 			c.noContinue = true
 		}
 		wake := func() bool { return c.changed || c.continueReady(ctx) }
-		// A timer cancelled when the loop wakes early (wakeTimer).
-		// Versioned: runs started before it wait as they did.
-		cancelling := workflow.GetVersion(ctx, "complaint-cancel-timer", workflow.DefaultVersion, 1) == 1
+		// A timer cancelled when the loop wakes early (wakeTimer); runs
+		// started before "legible-clocks" wait as they did.
+		cancelling := c.legible
 		var err error
 		switch {
 		case next.IsZero():
@@ -614,7 +627,7 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 // started before it apply the command as they did.
 func catchingUp[In, Out any](c *complaint, command func(workflow.Context, In) (Out, error)) func(workflow.Context, In) (Out, error) {
 	return func(ctx workflow.Context, in In) (Out, error) {
-		if workflow.GetVersion(ctx, "clocks-before-command", workflow.DefaultVersion, 1) == 1 {
+		if c.legible || workflow.GetVersion(ctx, "clocks-before-command", workflow.DefaultVersion, 1) == 1 {
 			c.fireClocks(ctx, c.now(ctx))
 		}
 		return command(ctx, in)
