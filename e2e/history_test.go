@@ -147,18 +147,19 @@ func recordComplaintHistory(t *testing.T, rec complaintRecording) (first, last *
 	var err error
 	if rec.withStart {
 		var h client.WorkflowUpdateHandle
+		start := s.temporal.NewWithStartWorkflowOperation(
+			client.StartWorkflowOptions{ID: opts.ID, TaskQueue: opts.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+				StaticSummary: opts.StaticSummary, StaticDetails: opts.StaticDetails},
+			workflows.ComplaintWorkflowType, in)
 		h, err = s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-			StartWorkflowOperation: s.temporal.NewWithStartWorkflowOperation(
-				client.StartWorkflowOptions{ID: opts.ID, TaskQueue: opts.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-					StaticSummary: opts.StaticSummary, StaticDetails: opts.StaticDetails},
-				workflows.ComplaintWorkflowType, in),
-			UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: opts.ID, UpdateName: workflows.UpdateCreated, WaitForStage: client.WorkflowUpdateStageCompleted},
+			StartWorkflowOperation: start,
+			UpdateOptions:          client.UpdateWorkflowOptions{WorkflowID: opts.ID, UpdateName: workflows.UpdateCreated, WaitForStage: client.WorkflowUpdateStageCompleted},
 		})
 		if err == nil {
 			err = h.Get(ctx, nil)
 		}
 		if err == nil {
-			run = s.temporal.GetWorkflow(ctx, opts.ID, h.RunID())
+			run, err = start.Get(ctx)
 		}
 	} else {
 		run, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.ComplaintWorkflowType, in)
@@ -166,6 +167,7 @@ func recordComplaintHistory(t *testing.T, rec complaintRecording) (first, last *
 	if err != nil {
 		t.Fatal(err)
 	}
+	firstRun := run.GetRunID() // run.Get follows a continue-as-new, and GetRunID with it
 	for _, u := range rec.steps {
 		if u.until != nil {
 			s.poll(u.name, 30*time.Second, func() bool {
@@ -193,12 +195,12 @@ func recordComplaintHistory(t *testing.T, rec complaintRecording) (first, last *
 	if final.Status != workflows.StatusClosed {
 		t.Fatalf("final status %s", final.Status)
 	}
-	first = s.saveHistory(run.GetID(), run.GetRunID(), rec.file)
+	first = s.saveHistory(run.GetID(), firstRun, rec.file)
 	d, err := s.temporal.DescribeWorkflowExecution(ctx, run.GetID(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lastRun := d.GetWorkflowExecutionInfo().GetExecution().GetRunId(); lastRun != run.GetRunID() {
+	if lastRun := d.GetWorkflowExecutionInfo().GetExecution().GetRunId(); lastRun != firstRun {
 		if rec.nextFile == "" {
 			t.Fatalf("%s continued as new; no file for its last run", run.GetID())
 		}

@@ -132,7 +132,7 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 	}
 	// One patch, "legible-clocks", for issue 13's changes to the command
 	// sequence, decided once at the start of a run: whole-second instants
-	// (items 7) and a timer cancelled when the loop wakes early (item 5).
+	// (item 7) and a timer cancelled when the loop wakes early (item 5).
 	// Runs started before it keep workflow.Now's instants (their deadlines
 	// may have fractions, which a truncated now would judge differently)
 	// and wait as they did. A run started with it also has every earlier
