@@ -180,3 +180,26 @@ func TestR3_BackdatedComplaintReportsNoWarningItNeverSent(t *testing.T) {
 	h.env.ExecuteWorkflow(ComplaintWorkflowType, h.in)
 	h.checked()
 }
+
+// R3, R5.3, issue 13 item 5: what the Web UI shows of a workflow from its
+// start: a one-line summary without personal data (R7), and the policy it
+// runs by, its durations readable ("24h").
+func TestStaticSummariesAndDetails(t *testing.T) {
+	in := ComplaintInput{ComplaintNo: "C-1", AssigneeID: "agent1", TeamID: "team-a", ReceivedAt: monday,
+		Policy: DefaultSLAPolicy(), Location: "Asia/Shanghai"}
+	if got, want := in.StaticSummary(), "Complaint C-1: assigned to agent1 (team team-a), received 2026-03-02 10:00:00 +08:00"; got != want {
+		t.Errorf("complaint summary %q, want %q", got, want)
+	}
+	if got := in.StaticDetails(); !strings.Contains(got, "contact within 24h, plan within 48h, resolution within 7 working days") ||
+		!strings.Contains(got, "warning at 75% of a clock") || !strings.Contains(got, "reopen within 720h") {
+		t.Errorf("complaint details %q", got)
+	}
+	r := RewardInput{NominationNo: "N-1", NomineeID: "agent1", NominatorID: "manager1", Kind: KindCash, AmountFen: 123456,
+		HeadID: "head1", NominatedAt: tuesday, Location: "Asia/Shanghai", Reason: "a reason that stays out"}
+	if got, want := r.StaticSummary(), "Reward N-1: cash 1234.56 CNY for agent1, nominated by manager1 2026-03-03 10:00:00 +08:00"; got != want {
+		t.Errorf("reward summary %q, want %q", got, want)
+	}
+	if got := r.StaticDetails(); !strings.Contains(got, "step 1 by the department head head1") || !strings.Contains(got, "3 working days a step, a reminder after 2") {
+		t.Errorf("reward details %q", got)
+	}
+}
