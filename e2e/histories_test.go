@@ -3,12 +3,17 @@ package e2e
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/calendar"
@@ -229,6 +234,14 @@ func TestHistory_AssessmentMonth(t *testing.T) {
 	s.saveHistory(workflows.AppealWorkflowID(lapsedID), "", testdata("appeal_stage1_lapsed.json"))
 	s.saveHistory(workflows.RewardWorkflowID(star), "", testdata("reward_service_star_issued.json"))
 	s.saveHistory(run.GetID(), run.GetRunID(), testdata("monthlycyclestarter_exists.json"))
+	// Issue 13 item 5, recorded by the code with the patch: the manager
+	// moves the appeal on in stage 1, so the stage-1 timer is cancelled
+	// when stage 2 sets its own; each timer says what it is for.
+	upheldHistory := s.saveHistory(workflows.AppealWorkflowID(workflows.AssessmentID(month, "agent1")), "", testdata("appeal_upheld_timer_cancelled.json"))
+	summaries, _, cancelled := timerFacts(t, upheldHistory)
+	if fmt.Sprint(summaries) != "[stage 1: ends, on to stage 2 stage 2: reminder to HR]" || cancelled != 1 {
+		t.Errorf("the upheld appeal's timers %q, %d cancelled", summaries, cancelled)
+	}
 }
 
 // R5.3 through HTTP: each way a nomination ends, each recorded.
@@ -334,4 +347,200 @@ func TestHistory_RewardReconciledLate(t *testing.T) {
 	s.must(s.call("hr1", "POST", "/api/v1/rewards/RH-LATE-2/payout", map[string]any{"issued_ref": "TRAIN-7"}), 200, "issue")
 	s.saveHistory(workflows.RewardWorkflowID("RH-LATE-1"), "", testdata("reward_reconciled_reminded.json"))
 	s.saveHistory(workflows.RewardWorkflowID("RH-LATE-2"), "", testdata("reward_reconciled_overdue.json"))
+}
+
+// timerFacts is what a history says of its timers (issue 13 item 5): the
+// summary of each one started, how many fired and how many were cancelled.
+func timerFacts(t *testing.T, h *historypb.History) (summaries []string, fired, cancelled int) {
+	t.Helper()
+	for _, e := range h.Events {
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			summaries = append(summaries, summaryOf(t, e))
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			fired++
+		case enumspb.EVENT_TYPE_TIMER_CANCELED:
+			cancelled++
+		}
+	}
+	return summaries, fired, cancelled
+}
+
+// summaryOf is an event's user metadata summary ("" when none).
+func summaryOf(t *testing.T, e *historypb.HistoryEvent) string {
+	t.Helper()
+	p := e.GetUserMetadata().GetSummary()
+	if p == nil {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// resultOf decodes a closed run's result (its last event's).
+func resultOf(t *testing.T, h *historypb.History, into any) {
+	t.Helper()
+	last := h.Events[len(h.Events)-1]
+	if err := converter.GetDefaultDataConverter().FromPayloads(last.GetWorkflowExecutionCompletedEventAttributes().GetResult(), into); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// R3, issue 13 item 5: every command that moves the next clock action
+// cancels the timer it made moot (contact, plan, pause, the extension: the
+// resolution warning moves with the deadline, resolve); the reassignment
+// and the survey move nothing and keep theirs; each timer says what it is
+// for; only the close fires. The workflow has its static
+// summary. Started as the HTTP create starts it.
+func TestHistory_ComplaintTimersCancelled(t *testing.T) {
+	received := time.Now()
+	hist, _ := recordComplaintHistory(t, complaintRecording{no: "H-TC", received: received, file: testdata("complaint_timers_cancelled.json"), withStart: true,
+		reopenWithin: 5 * time.Second,
+		steps: []complaintUpdate{
+			{workflows.UpdateContact, workflows.ContactInput{Actor: "agent1", Note: "called"}, nil},
+			{workflows.UpdatePlan, workflows.PlanInput{Actor: "agent1", Plan: "swap the pump"}, nil},
+			{workflows.UpdatePause, workflows.PauseInput{Actor: "agent1", Reason: "waiting for the customer's photos"}, nil},
+			{workflows.UpdateResume, workflows.ResumeInput{Actor: "agent1"}, nil},
+			{workflows.UpdateExtend, workflows.ExtendInput{Actor: "officer1", Clock: workflows.ClockResolution,
+				DueAt: received.Add(20 * 24 * time.Hour).Truncate(time.Second), Reason: "the pump is on back order"}, nil},
+			{workflows.UpdateReassign, workflows.ReassignInput{Actor: "officer1", AssigneeID: "agent2", TeamID: "team-b",
+				ManagerID: "head1", HeadID: "head1", Reason: "agent1 on leave"}, nil},
+			{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent2", Resolution: "pump swapped"}, nil},
+			{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent2", Ratings: workflows.Ratings{Attitude: 5, Speed: 4, Quality: 5, Parts: 3, Cost: 4}}, nil},
+		}})
+	summaries, fired, cancelled := timerFacts(t, hist)
+	want := "[contact: warning plan: warning resolution: warning resolution: warning resolution: warning close: the reopen window ends]"
+	if fmt.Sprint(summaries) != want || fired != 1 || cancelled != 5 {
+		t.Errorf("timers %q, %d fired, %d cancelled; want %s, 1 (the close), 5", summaries, fired, cancelled, want)
+	}
+	if s := summaryOf(t, hist.Events[0]); !strings.HasPrefix(s, "Complaint H-TC: assigned to agent1") {
+		t.Errorf("static summary %q", s)
+	}
+}
+
+// R3, issue 13 item 2: a complaint with a small history budget continues
+// as new after a few extensions, and the next run takes the rest of the
+// commands (sent by workflow ID, as the HTTP layer sends them) to the
+// close, with the whole audit trail. Both runs are recorded.
+func TestHistory_ComplaintContinuedAsNew(t *testing.T) {
+	received := time.Now()
+	var steps []complaintUpdate
+	for i := 1; i <= 4; i++ {
+		steps = append(steps, complaintUpdate{workflows.UpdateExtend, workflows.ExtendInput{Actor: "officer1", Clock: workflows.ClockResolution,
+			DueAt: received.Add(time.Duration(10+i) * 24 * time.Hour).Truncate(time.Second), Reason: fmt.Sprintf("parts, week %d", i)}, nil})
+	}
+	steps = append(steps,
+		complaintUpdate{workflows.UpdateContact, workflows.ContactInput{Actor: "agent1", Note: "called"}, nil},
+		complaintUpdate{workflows.UpdatePlan, workflows.PlanInput{Actor: "agent1", Plan: "new drum"}, nil},
+		complaintUpdate{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent1", Resolution: "drum replaced"}, nil},
+		complaintUpdate{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent1", Ratings: workflows.Ratings{Attitude: 4, Speed: 3, Quality: 5, Parts: 3, Cost: 4}}, nil},
+	)
+	const budget = 45 // the first run reaches it after five or so commands; the second closes below it
+	first, last := recordComplaintHistory(t, complaintRecording{no: "H-CAN", received: received, withStart: true, budget: budget,
+		file: testdata("complaint_continued_first_run.json"), nextFile: testdata("complaint_continued_last_run.json"), steps: steps})
+	if first == last || first.Events[len(first.Events)-1].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW {
+		t.Fatal("the complaint did not continue as new")
+	}
+	// It continues at the first safe point past the budget: after the
+	// command whose task began beyond it.
+	if n := len(first.Events); n > budget+15 {
+		t.Errorf("the first run has %d events: it went on %d past its budget of %d", n, n-budget, budget)
+	}
+	var next workflows.ComplaintInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(last.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Carried == nil || next.Carried.Run != 1 || next.ComplaintNo != "H-CAN" {
+		t.Fatalf("the last run's input: %+v", next)
+	}
+	var final workflows.ComplaintState
+	resultOf(t, last, &final)
+	extended := 0
+	for i, e := range final.Events {
+		if e.Seq != i+1 {
+			t.Fatalf("event %d has seq %d", i+1, e.Seq)
+		}
+		if e.Type == workflows.EventExtended {
+			extended++
+		}
+	}
+	if final.Status != workflows.StatusClosed || extended != 4 || final.Events[0].Type != workflows.EventReceived || len(final.Escalations) != 0 {
+		t.Errorf("final: %s, %d extended, %d escalations, first event %s", final.Status, extended, len(final.Escalations), final.Events[0].Type)
+	}
+}
+
+// R5.3, issue 13 items 2 and 5: a nomination with a small history budget,
+// returned and resubmitted round after round, continues as new; the next
+// run takes the last round to the payout. Its step timers say which step
+// and what, and an approval cancels the step's timer. Both runs recorded.
+func TestHistory_RewardContinuedAsNew(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	const no = "RH-CAN"
+	hash := sha256.Sum256([]byte(no))
+	nominated := time.Now().Truncate(time.Second)
+	if _, err := db.New(s.pool).InsertRewardIntake(ctx, db.InsertRewardIntakeParams{NominationNo: no, RequestHash: hash[:], NomineeID: "agent1",
+		NominatorID: "manager1", Kind: "honour", Reason: "fixed 40 washers in a week", CreatedAt: nominated}); err != nil {
+		t.Fatal(err)
+	}
+	in := workflows.RewardInput{NominationNo: no, NomineeID: "agent1", NominatorID: "manager1", Kind: workflows.KindHonour,
+		Reason: "fixed 40 washers in a week", HeadID: "head1", NominatedAt: nominated, Policy: workflows.DefaultRewardPolicy(),
+		Location: "Asia/Shanghai", HistoryBudget: 50}
+	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.RewardWorkflowID(no), TaskQueue: "e2e-" + t.Name(),
+		StaticSummary: in.StaticSummary(), StaticDetails: in.StaticDetails()}, workflows.RewardWorkflowType, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(name string, arg any) {
+		t.Helper()
+		h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: name,
+			Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	head := workflows.RewardDecisionInput{Actor: "head1", ActorRoles: []string{"manager"}}
+	for round := 1; round <= 3; round++ {
+		if round > 1 {
+			update(workflows.UpdateResubmit, workflows.ResubmitInput{Actor: "manager1", Comment: "more detail"})
+		}
+		update(workflows.UpdateApprove, head)
+		update(workflows.UpdateReturn, workflows.RewardDecisionInput{Actor: "hr1", ActorRoles: []string{"hr"}, Comment: "attach the letter"})
+	}
+	update(workflows.UpdateResubmit, workflows.ResubmitInput{Actor: "manager1", Comment: "letter attached"})
+	update(workflows.UpdateApprove, head)
+	update(workflows.UpdateApprove, workflows.RewardDecisionInput{Actor: "hr1", ActorRoles: []string{"hr"}})
+	update(workflows.UpdatePayout, workflows.PayoutInput{Actor: "hr2", ActorRoles: []string{"hr"}, IssuedRef: "CERT-CAN"})
+	// The HTTP answer comes from the last run.
+	r := s.must(s.call("hr1", "GET", "/api/v1/rewards/"+no, nil), 200, "get")
+	if r.body["status"] != "paid" || r.body["round"] != 4.0 || len(r.body["approvals"].([]any)) != 5 {
+		t.Fatalf("reward: %s", r.raw)
+	}
+	first := s.saveHistory(run.GetID(), run.GetRunID(), testdata("reward_continued_first_run.json"))
+	last := s.saveHistory(run.GetID(), "", testdata("reward_continued_last_run.json"))
+	if first.Events[len(first.Events)-1].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW || len(last.Events) == len(first.Events) {
+		t.Fatal("the reward did not continue as new")
+	}
+	summaries, _, cancelled := timerFacts(t, first)
+	for _, s := range summaries {
+		if !strings.HasPrefix(s, "step ") || !strings.HasSuffix(s, ": reminder") {
+			t.Errorf("a step timer's summary %q", s)
+		}
+	}
+	if len(summaries) == 0 || cancelled == 0 {
+		t.Errorf("first run's timers %q, %d cancelled", summaries, cancelled)
+	}
+	var final workflows.RewardState
+	resultOf(t, last, &final)
+	for i, e := range final.Events {
+		if e.Seq != i+1 {
+			t.Fatalf("event %d has seq %d", i+1, e.Seq)
+		}
+	}
 }

@@ -67,9 +67,11 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 	req.Category = lineField(errs, "category", req.Category, input.Name, true)
 	req.Description = textField(errs, "description", req.Description, input.Long)
 	now := time.Now()
-	receivedAt := now
+	// Whole seconds (issue 13 item 7): the receipt is what the contact and
+	// plan deadlines count from (R3), and every answer shows it.
+	receivedAt := now.Truncate(time.Second)
 	if req.ReceivedAt != nil {
-		receivedAt = *req.ReceivedAt
+		receivedAt = req.ReceivedAt.Truncate(time.Second)
 		switch {
 		case receivedAt.After(now.Add(time.Minute)): // a minute of clock skew
 			errs.add("received_at", "must not be in the future")
@@ -79,6 +81,10 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 	}
 	assignee := s.placeAgent(r.Context(), errs, "assignee_id", req.AssigneeID)
 	hash := requestHash(req)
+	same := func(stored []byte) bool {
+		legacy := legacyRequestHash(req)
+		return string(stored) == string(hash[:]) || string(stored) == string(legacy[:])
+	}
 
 	// A retry of an accepted create is answered from what exists, even if
 	// the body would no longer pass (say, received_at is now over 90 days old).
@@ -92,7 +98,7 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 			existing = &e
 		}
 	}
-	if existing == nil || string(existing.RequestHash) != string(hash[:]) {
+	if existing == nil || !same(existing.RequestHash) {
 		if err := errs.err(); err != nil {
 			return err
 		}
@@ -119,7 +125,7 @@ func (s *Server) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if existing != nil {
-		if string(existing.RequestHash) != string(hash[:]) {
+		if !same(existing.RequestHash) {
 			return &apiError{Status: http.StatusConflict, Code: "complaint_exists",
 				Message: "complaint " + req.ComplaintNo + " already exists with a different body"}
 		}
@@ -181,6 +187,10 @@ func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A closed complaint is never started again under the same number.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// What the Temporal Web UI shows for the workflow (issue 13 item 5):
+		// which complaint, and the SLA policy it runs by. No personal data (R7).
+		StaticSummary: in.StaticSummary(),
+		StaticDetails: in.StaticDetails(),
 	}
 	if out != nil {
 		h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
@@ -211,8 +221,22 @@ func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow,
 }
 
 // requestHash fingerprints a create body for idempotency: the same number
-// with the same body is a retry, with another body a conflict.
+// with the same body is a retry, with another body a conflict. received_at
+// counts as the instant it names (issue 13 item 7): the same instant
+// written with another offset is the same request.
 func requestHash(req createComplaintRequest) [32]byte {
+	if req.ReceivedAt != nil {
+		utc := req.ReceivedAt.UTC()
+		req.ReceivedAt = &utc // req is a copy; the caller's instant is left alone
+	}
+	b, _ := json.Marshal(req)
+	return sha256.Sum256(b)
+}
+
+// legacyRequestHash is requestHash as intake rows written before it have
+// it (received_at with the client's offset): a retry of such a create is
+// still recognised as one.
+func legacyRequestHash(req createComplaintRequest) [32]byte {
 	b, _ := json.Marshal(req)
 	return sha256.Sum256(b)
 }
@@ -312,6 +336,7 @@ func (s *Server) archivedState(ctx context.Context, no string) (workflows.Compla
 		}
 		st.Events = append(st.Events, ev)
 	}
+	localize(&st, s.loc)
 	return st, nil
 }
 
@@ -330,11 +355,16 @@ func (s *Server) missingComplaint(ctx context.Context, no string) error {
 }
 
 // localize shows every instant of st in the calendar's zone (api.md: RFC
-// 3339 with offset), whatever zone the client sent.
+// 3339 with offset), whatever zone the client sent, to the whole second
+// (issue 13 item 7). Complaints started since record whole seconds
+// (workflows.wholeSecond) and their instants pass unchanged; this rounds
+// down what older runs and the read model's rows hold, for display only:
+// the clocks were judged by the workflow on the exact instants, and
+// remaining_seconds (Refresh) is computed before.
 func localize(st *workflows.ComplaintState, loc *time.Location) {
 	in := func(t *time.Time) {
 		if t != nil && !t.IsZero() {
-			*t = t.In(loc)
+			*t = shownTime(*t, loc)
 		}
 	}
 	in(&st.ReceivedAt)
@@ -347,6 +377,8 @@ func localize(st *workflows.ComplaintState, loc *time.Location) {
 		in(c.MetAt)
 		in(c.PausedAt)
 		in(c.WarnedAt)
+		in(c.WarnAt)
+		in(c.Level2DueAt)
 	}
 	for i := range st.Escalations {
 		in(&st.Escalations[i].EscalatedAt)
@@ -531,8 +563,8 @@ type complaintItem struct {
 func (s *Server) summaryOf(c db.ListComplaintsRow, now time.Time) complaintItem {
 	item := complaintItem{
 		ComplaintNo: c.ComplaintNo, Status: c.Status, AssigneeID: c.AssigneeID, TeamID: c.TeamID,
-		ReceivedAt: c.ReceivedAt.In(s.loc), ResolvedAt: localTime(c.ResolvedAt, s.loc), FirstTimeFix: c.FirstTimeFix,
-		Breached: c.Breached, NextDueAt: localTime(c.NextDueAt, s.loc), Clocks: []workflows.Clock{},
+		ReceivedAt: shownTime(c.ReceivedAt, s.loc), ResolvedAt: shownPtr(c.ResolvedAt, s.loc), FirstTimeFix: c.FirstTimeFix,
+		Breached: c.Breached, NextDueAt: shownPtr(c.NextDueAt, s.loc), Clocks: []workflows.Clock{},
 	}
 	for _, k := range []struct {
 		name     workflows.ClockName
@@ -546,7 +578,7 @@ func (s *Server) summaryOf(c db.ListComplaintsRow, now time.Time) complaintItem 
 		if k.due == nil {
 			continue
 		}
-		clk := workflows.Clock{Name: k.name, DueAt: k.due.In(s.loc), MetAt: localTime(k.met, s.loc), Paused: k.paused}
+		clk := workflows.Clock{Name: k.name, DueAt: shownTime(*k.due, s.loc), MetAt: shownPtr(k.met, s.loc), Paused: k.paused}
 		switch {
 		case k.met != nil:
 			clk.Breached = !k.met.Before(*k.due)
@@ -620,4 +652,17 @@ func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request) error {
 		func(c db.ListComplaintsRow) any { return complaintCursor{ReceivedAt: c.ReceivedAt, No: c.ComplaintNo} },
 		func(c db.ListComplaintsRow) complaintItem { return s.summaryOf(c, now) }))
 	return nil
+}
+
+// shownTime is t as an answer shows it: in loc, to the whole second (issue
+// 13 item 7; see localize).
+func shownTime(t time.Time, loc *time.Location) time.Time { return t.Truncate(time.Second).In(loc) }
+
+// shownPtr is shownTime of *t, nil for nil.
+func shownPtr(t *time.Time, loc *time.Location) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := shownTime(*t, loc)
+	return &v
 }

@@ -145,7 +145,9 @@ func (s *Server) createReward(w http.ResponseWriter, r *http.Request) error {
 		_, err := s.q.InsertRewardIntake(ctx, db.InsertRewardIntakeParams{
 			NominationNo: req.NominationNo, RequestHash: hash, NomineeID: nominee.ID, NominatorID: me.UserID,
 			Kind: string(req.Kind), AmountFen: req.AmountFen, Reason: req.Reason, AssessmentID: assessment,
-			CreatedAt: time.Now(),
+			// Whole seconds (issue 13 item 7): the nomination's instant starts
+			// step 1's clock (R5.3) and every answer shows it.
+			CreatedAt: time.Now().Truncate(time.Second),
 		})
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) { // no row: a concurrent create won the race
 			return err
@@ -213,6 +215,10 @@ func (s *Server) startReward(ctx context.Context, existing db.GetRewardRow, nomi
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// An ended reward is never started again under the same number.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// What the Temporal Web UI shows for the workflow (issue 13 item 5):
+		// who is nominated for what, and the approval chain (R5.3).
+		StaticSummary: in.StaticSummary(),
+		StaticDetails: in.StaticDetails(),
 	}, workflows.RewardWorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
@@ -253,7 +259,9 @@ type roleHolders map[string][]string
 // finishReward completes awaiting (api.md: the user ids who may act now):
 // where the step is given to a role (state.StepRole), its active holders
 // minus state.Excluded (R5.3 four eyes); else the named people of
-// state.Awaiting. Times are shown in the calendar's zone.
+// state.Awaiting. Times are shown in the calendar's zone, to the whole
+// second (issue 13 item 7: rewards started since record whole seconds;
+// this rounds down what older runs and the read model hold, for display).
 func (s *Server) finishReward(ctx context.Context, st *workflows.RewardState, cache roleHolders) error {
 	if st.StepRole != "" {
 		ids, err := s.holders(ctx, st.StepRole, cache)
@@ -274,12 +282,12 @@ func (s *Server) finishReward(ctx context.Context, st *workflows.RewardState, ca
 	if st.Events == nil {
 		st.Events = []workflows.Event{}
 	}
-	st.DueAt = localTime(st.DueAt, s.loc)
+	st.DueAt = shownPtr(st.DueAt, s.loc)
 	for i := range st.Approvals {
-		st.Approvals[i].At = st.Approvals[i].At.In(s.loc)
+		st.Approvals[i].At = shownTime(st.Approvals[i].At, s.loc)
 	}
 	for i := range st.Events {
-		st.Events[i].At = st.Events[i].At.In(s.loc)
+		st.Events[i].At = shownTime(st.Events[i].At, s.loc)
 	}
 	return nil
 }
@@ -601,8 +609,8 @@ func (s *Server) listRewards(w http.ResponseWriter, r *http.Request) error {
 				NominationNo: row.NominationNo, NomineeID: row.NomineeID, NominatorID: row.NominatorID,
 				Kind: workflows.RewardKind(row.Kind), AmountFen: row.AmountFen, Reason: row.Reason, AssessmentID: row.AssessmentID,
 				Status: row.Status, Step: row.Step, StepRole: row.StepRole, Awaiting: awaiting[row.NominationNo],
-				DueAt: localTime(row.DueAt, s.loc), Round: row.Round, NeedsCommittee: row.NeedsCommittee,
-				NominatedAt: row.CreatedAt.In(s.loc), UpdatedAt: row.UpdatedAt.In(s.loc),
+				DueAt: shownPtr(row.DueAt, s.loc), Round: row.Round, NeedsCommittee: row.NeedsCommittee,
+				NominatedAt: shownTime(row.CreatedAt, s.loc), UpdatedAt: shownTime(row.UpdatedAt, s.loc),
 			}
 		}))
 	return nil

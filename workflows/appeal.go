@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -32,7 +33,7 @@ func Appeal(ctx workflow.Context, in AppealInput) (AppealState, error) {
 		ID: in.AppealID, AssessmentID: in.AssessmentID, AppellantID: in.AppellantID, Stage: 1, Status: AppealOpen,
 		DueAt: cal.AddWorkingDays(in.OpenedAt, in.Policy.Stage1WorkingDays), OriginalScore: in.Score,
 	}
-	a.event(in.AppellantID, in.OpenedAt, "opened", in.Reason)
+	a.event(in.AppellantID, wholeSecond(in.OpenedAt), "opened", in.Reason)
 	if err := a.registerHandlers(ctx); err != nil {
 		return a.st, err
 	}
@@ -71,7 +72,14 @@ type appeal struct {
 	decision  *DecideAppealInput
 	decidedAt time.Time
 	notices   notifier
+	timer     wakeTimer // the one timer of the stage's clock
 }
+
+// now is workflow.Now to the whole second, as an appeal records it (issue
+// 13 item 7). No version is needed: the appeal's deadlines are at 00:00
+// (calendar.AddWorkingDays) and its timers are set from the exact
+// workflow.Now, so only the instants recorded lose their fractions.
+func (a *appeal) now(ctx workflow.Context) time.Time { return wholeSecond(workflow.Now(ctx)) }
 
 func (a *appeal) event(actor string, at time.Time, typ, reason string) {
 	a.st.Events = append(a.st.Events, Event{Seq: len(a.st.Events) + 1, Type: typ, ActorID: actor, At: at, Reason: reason})
@@ -83,11 +91,11 @@ func (a *appeal) run(ctx workflow.Context) (AppealState, error) {
 		return a.st, err
 	}
 	// Stage 1: until the explanation is accepted, someone moves it on, or 2 working days pass.
-	if err := a.waitUntil(ctx, a.st.DueAt, func() bool { return a.st.Stage != 1 || a.st.Status != AppealOpen }); err != nil {
+	if err := a.waitUntil(ctx, a.st.DueAt, "stage 1: ends, on to stage 2", func() bool { return a.st.Stage != 1 || a.st.Status != AppealOpen }); err != nil {
 		return a.st, err
 	}
 	if a.st.Status == AppealOpen && a.st.Stage == 1 {
-		a.enterStage2(workflow.Now(ctx), SystemActor, "stage 1 ended after its working days")
+		a.enterStage2(a.now(ctx), SystemActor, "stage 1 ended after its working days")
 	}
 	if err := a.record(ctx, nil); err != nil {
 		return a.st, err
@@ -97,27 +105,28 @@ func (a *appeal) run(ctx workflow.Context) (AppealState, error) {
 	}
 	// Stage 2: reminder, then the deadline, each once; then wait for the decision.
 	decided := func() bool { return a.st.Status != AppealOpen }
-	if err := a.waitUntil(ctx, *a.st.ReminderAt, decided); err != nil {
+	if err := a.waitUntil(ctx, *a.st.ReminderAt, "stage 2: reminder to HR", decided); err != nil {
 		return a.st, err
 	}
 	if !decided() {
-		a.event(SystemActor, workflow.Now(ctx), "reminder", "")
+		a.event(SystemActor, a.now(ctx), "reminder", "")
 		a.notify(ctx, "reminder", []string{"hr"})
 		if err := a.record(ctx, nil); err != nil {
 			return a.st, err
 		}
 	}
-	if err := a.waitUntil(ctx, a.st.DueAt, decided); err != nil {
+	if err := a.waitUntil(ctx, a.st.DueAt, "stage 2: escalation to the head of HR at the deadline", decided); err != nil {
 		return a.st, err
 	}
 	if !decided() {
-		now := workflow.Now(ctx)
+		now := a.now(ctx)
 		a.st.EscalatedAt = &now
 		a.event(SystemActor, now, "escalated", "stage 2 deadline missed")
 		a.notify(ctx, "escalation", []string{HRHeadRecipient})
 		if err := a.record(ctx, nil); err != nil {
 			return a.st, err
 		}
+		workflow.SetCurrentDetails(ctx, a.details(time.Time{}, ""))
 		if err := workflow.Await(ctx, decided); err != nil {
 			return a.st, err
 		}
@@ -125,13 +134,40 @@ func (a *appeal) run(ctx workflow.Context) (AppealState, error) {
 	return a.finish(ctx)
 }
 
-// waitUntil sleeps until t or until done, whichever comes first.
-func (a *appeal) waitUntil(ctx workflow.Context, t time.Time, done func() bool) error {
+// waitUntil sleeps until t or until done, whichever comes first, on a
+// timer whose summary says what happens at t. A timer cancelled when the
+// appeal moves on early (wakeTimer), and none started when done already
+// holds. Versioned: runs started before it wait as they did.
+func (a *appeal) waitUntil(ctx workflow.Context, t time.Time, what string, done func() bool) error {
+	workflow.SetCurrentDetails(ctx, a.details(t, what))
+	if workflow.GetVersion(ctx, "appeal-cancel-timer", workflow.DefaultVersion, 1) == 1 {
+		return a.timer.sleep(ctx, workflow.Now(ctx), t, what, done)
+	}
 	if d := t.Sub(workflow.Now(ctx)); d > 0 {
-		_, err := workflow.AwaitWithTimeout(ctx, d, done)
+		_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: what}}, done)
 		return err
 	}
 	return nil
+}
+
+// details is the workflow's current details in the Web UI (issue 13 item
+// 5): the stage, its deadline and reminder, and what the timer waits for.
+func (a *appeal) details(next time.Time, what string) string {
+	loc := a.cal.Location()
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**%s**, stage %d, appeal of %s by %s\n\n", a.st.Status, a.st.Stage, a.in.AssessmentID, a.in.AppellantID))
+	b.WriteString(fmt.Sprintf("- stage %d due %s", a.st.Stage, shownAt(a.st.DueAt, loc)))
+	if a.st.Stage == 2 && a.st.ReminderAt != nil {
+		b.WriteString(fmt.Sprintf(", reminder %s", shownAt(*a.st.ReminderAt, loc)))
+	}
+	if a.st.EscalatedAt != nil {
+		b.WriteString(fmt.Sprintf(", escalated %s: waiting for the decision", shownAt(*a.st.EscalatedAt, loc)))
+	}
+	b.WriteString("\n")
+	if !next.IsZero() {
+		b.WriteString(fmt.Sprintf("\nNext: %s at %s", what, shownAt(next, loc)))
+	}
+	return b.String()
 }
 
 func (a *appeal) enterStage2(now time.Time, actor, reason string) {
@@ -164,7 +200,7 @@ func (a *appeal) record(ctx workflow.Context, decision *DecideAppealInput) error
 func (a *appeal) notify(ctx workflow.Context, kind string, to []string) {
 	n := AppealNotice{
 		Key: fmt.Sprintf("%s/%s/%d", a.in.AppealID, kind, a.st.Stage), Kind: kind, AppealID: a.in.AppealID,
-		Recipients: to, DueAt: a.st.DueAt, At: workflow.Now(ctx),
+		Recipients: to, DueAt: a.st.DueAt, At: a.now(ctx),
 	}
 	a.notices.send(ctx, ActivityNotifyAppeal, n.Key, n)
 }
@@ -178,7 +214,7 @@ func (a *appeal) state(now time.Time) AppealState {
 
 func (a *appeal) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryAppeal, func() (AppealState, error) {
-		return a.state(workflow.Now(ctx)), nil
+		return a.state(a.now(ctx)), nil
 	}); err != nil {
 		return err
 	}
@@ -191,7 +227,7 @@ func (a *appeal) registerHandlers(ctx workflow.Context) error {
 
 // waitRecorded lets the main loop write the change before the update answers.
 func (a *appeal) answer(ctx workflow.Context) (AppealState, error) {
-	return a.state(workflow.Now(ctx)), a.record(ctx, a.decision)
+	return a.state(a.now(ctx)), a.record(ctx, a.decision)
 }
 
 func (a *appeal) validateAcceptExplanation(ctx workflow.Context, in AcceptExplanationInput) error {
@@ -206,7 +242,7 @@ func (a *appeal) validateAcceptExplanation(ctx workflow.Context, in AcceptExplan
 
 func (a *appeal) acceptExplanation(ctx workflow.Context, in AcceptExplanationInput) (AppealState, error) {
 	a.st.Status = AppealWithdrawn
-	a.event(in.Actor, workflow.Now(ctx), "withdrawn", in.Note)
+	a.event(in.Actor, a.now(ctx), "withdrawn", in.Note)
 	return a.answer(ctx)
 }
 
@@ -218,7 +254,7 @@ func (a *appeal) validateEscalate(ctx workflow.Context, in EscalateAppealInput) 
 }
 
 func (a *appeal) escalate(ctx workflow.Context, in EscalateAppealInput) (AppealState, error) {
-	a.enterStage2(workflow.Now(ctx), in.Actor, in.Reason)
+	a.enterStage2(a.now(ctx), in.Actor, in.Reason)
 	return a.answer(ctx)
 }
 
@@ -287,10 +323,18 @@ func (a *appeal) fourEyes(actor string) error {
 }
 
 func (a *appeal) decide(ctx workflow.Context, in DecideAppealInput) (AppealState, error) {
-	now := workflow.Now(ctx)
+	now := a.now(ctx)
 	a.st.Status = in.Outcome
 	a.st.CorrectedScore = in.CorrectedScore
 	a.decision, a.decidedAt = &in, now
 	a.event(in.Actor, now, string(in.Outcome), in.Reason)
 	return a.answer(ctx)
+}
+
+// StaticSummary is the one line the Temporal Web UI shows for an appeal's
+// workflow (issue 13 item 5). The cycle starts appeals as its children:
+// ChildWorkflowOptions.StaticSummary is where it goes (assessment.go).
+func (in AppealInput) StaticSummary() string {
+	return fmt.Sprintf("Appeal %s: %s appeals %s (score %.1f), opened %s",
+		in.AppealID, in.AppellantID, in.AssessmentID, in.Score, shownAt(in.OpenedAt, locationOf(in.Location)))
 }

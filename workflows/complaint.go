@@ -83,6 +83,20 @@ type complaint struct {
 	notices notifier // the workflow ends only after its notices are out
 	// lastSA is the last upserted search attributes, to upsert only on change.
 	lastSA string
+	// legible: the run was started by code with the "legible-clocks" patch
+	// (see newComplaint): it waits on a wakeTimer, and every earlier patch
+	// is in force without asking.
+	legible bool
+	// whole: this run records whole-second instants (wholeSecond, issue 13
+	// item 7); runs started before that record workflow.Now as it is.
+	whole bool
+	// timer is the main loop's one timer (wakeTimer).
+	timer wakeTimer
+	// noContinue: a run started before continue-as-new (R3, issue 13 item
+	// 2) keeps its one history.
+	noContinue bool
+	// runs counts the runs before this one (continue-as-new).
+	runs int
 }
 
 func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
@@ -116,16 +130,36 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 		assignee: in.AssigneeID, team: in.TeamID, manager: in.ManagerID, head: in.HeadID,
 		ftf: true,
 	}
-	r := in.ReceivedAt
-	c.clocks = []*clock{
-		{name: ClockContact, start: r, base: r},
-		{name: ClockPlan, start: r, base: r},
-		{name: ClockResolution, start: r, base: r},
+	// One patch, "legible-clocks", for issue 13's changes to the command
+	// sequence, decided once at the start of a run: whole-second instants
+	// (item 7) and a timer cancelled when the loop wakes early (item 5).
+	// Runs started before it keep workflow.Now's instants (their deadlines
+	// may have fractions, which a truncated now would judge differently)
+	// and wait as they did. A run started with it also has every earlier
+	// patch ("clocks-before-command", "retry-unwritten-sync",
+	// "notify-inline"), so it asks for none of them: each GetVersion costs
+	// a marker and a search-attribute upsert, two events in every history
+	// (README "Changing a released workflow").
+	c.legible = workflow.GetVersion(ctx, "legible-clocks", workflow.DefaultVersion, 1) == 1
+	c.notices.patched = c.legible
+	if in.Carried != nil {
+		// A later run of a long complaint (continued as new): its state as
+		// the previous run left it, nothing started again.
+		c.restore(in.Carried)
+	} else {
+		c.whole = c.legible
+		c.in.ReceivedAt = c.stamp(in.ReceivedAt)
+		r := c.in.ReceivedAt
+		c.clocks = []*clock{
+			{name: ClockContact, start: r, base: r},
+			{name: ClockPlan, start: r, base: r},
+			{name: ClockResolution, start: r, base: r},
+		}
+		for _, k := range c.clocks {
+			k.due = c.dueOf(k, c.cal, in.Policy)
+		}
+		c.addEvent(in.CreatedBy, r, EventReceived, "", nil)
 	}
-	for _, k := range c.clocks {
-		k.due = k.dueBy(c.cal, in.Policy)
-	}
-	c.addEvent(in.CreatedBy, r, EventReceived, "", nil)
 	if err := c.registerHandlers(ctx); err != nil {
 		return nil, err
 	}
@@ -146,6 +180,35 @@ func (k *clock) dueBy(cal *calendar.Calendar, p SLAPolicy) time.Time {
 	}
 }
 
+// stamp is t as this run records it: to the whole second (wholeSecond),
+// or as it is in a run started before that.
+func (c *complaint) stamp(t time.Time) time.Time {
+	if c.whole {
+		return wholeSecond(t)
+	}
+	return t
+}
+
+// now is workflow.Now as this run records and judges it (stamp). Every
+// instant the clocks are judged against is a whole second in such a run,
+// so the truncated now judges exactly as workflow.Now would.
+func (c *complaint) now(ctx workflow.Context) time.Time { return c.stamp(workflow.Now(ctx)) }
+
+// dueOf is k's deadline under cal and p (dueBy), as this run records it.
+func (c *complaint) dueOf(k *clock, cal *calendar.Calendar, p SLAPolicy) time.Time {
+	return c.stamp(k.dueBy(cal, p))
+}
+
+// warnAt is k's warning instant (R3: the policy's fraction of its time).
+func (c *complaint) warnAt(k *clock) time.Time {
+	return c.stamp(k.warnAt(c.in.Policy.WarningFraction))
+}
+
+// closeAt is when a resolved complaint closes: its reopen window ends (R3).
+func (c *complaint) closeAt() time.Time {
+	return c.stamp(c.resolvedAt.Add(c.in.Policy.ReopenWithin.Std()))
+}
+
 func (c *complaint) clock(name ClockName) *clock {
 	for _, k := range c.clocks {
 		if k.name == name {
@@ -157,62 +220,89 @@ func (c *complaint) clock(name ClockName) *clock {
 
 func (c *complaint) run(ctx workflow.Context) (ComplaintState, error) {
 	for {
-		c.fireDue(ctx, workflow.Now(ctx))
+		now := c.now(ctx)
+		c.fireDue(ctx, now)
 		c.flush(ctx)
 		if c.status == StatusClosed {
 			// The read model must learn of the close: retry until it does.
 			for c.unwritten() {
-				if err := workflow.Sleep(ctx, time.Minute); err != nil {
-					return c.state(workflow.Now(ctx)), err
+				if err := sleepFor(ctx, time.Minute, "read model: retry writing the close"); err != nil {
+					return c.state(c.now(ctx)), err
 				}
 				c.flush(ctx)
 			}
 			break
 		}
 		c.changed = false
-		next := c.nextAction()
-		if c.unwritten() && workflow.GetVersion(ctx, "retry-unwritten-sync", workflow.DefaultVersion, 1) == 1 {
+		next, what := c.nextAction()
+		if c.unwritten() && (c.legible || workflow.GetVersion(ctx, "retry-unwritten-sync", workflow.DefaultVersion, 1) == 1) {
 			// The read model has been unreachable for syncGiveUp: try again
 			// in a minute rather than wait for the next change (versioned:
 			// older runs waited for the next change).
-			if retry := workflow.Now(ctx).Add(time.Minute); next.IsZero() || retry.Before(next) {
-				next = retry
+			if retry := now.Add(time.Minute); next.IsZero() || retry.Before(next) {
+				next, what = retry, "read model: retry the write"
 			}
 		}
-		if next.IsZero() {
-			if err := workflow.Await(ctx, func() bool { return c.changed }); err != nil {
-				return c.state(workflow.Now(ctx)), err
+		workflow.SetCurrentDetails(ctx, c.details(next, what))
+		if c.continueReady(ctx) {
+			// Issue 13 item 2: a long complaint (many extends, reopens or
+			// commands) goes on in a new run with the same ID, its whole
+			// state in the input. Versioned: a run started before it keeps
+			// its one history.
+			if workflow.GetVersion(ctx, "complaint-continue-as-new", workflow.DefaultVersion, 1) == 1 {
+				return c.state(now), workflow.NewContinueAsNewError(ctx, ComplaintWorkflowType, c.carry())
 			}
-			continue
+			c.noContinue = true
 		}
-		wait := next.Sub(workflow.Now(ctx))
-		if wait > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return c.changed }); err != nil {
-				return c.state(workflow.Now(ctx)), err
+		wake := func() bool { return c.changed || c.continueReady(ctx) }
+		// A timer cancelled when the loop wakes early (wakeTimer); runs
+		// started before "legible-clocks" wait as they did.
+		cancelling := c.legible
+		var err error
+		switch {
+		case next.IsZero():
+			if cancelling {
+				c.timer.stop()
 			}
+			err = workflow.Await(ctx, wake)
+		case cancelling:
+			err = c.timer.sleep(ctx, now, next, what, wake)
+		default:
+			if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+				_, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: what}}, wake)
+			}
+		}
+		if err != nil {
+			return c.state(c.now(ctx)), err
 		}
 	}
 	// Let in-flight commands and notifications finish before the workflow ends.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.notices.idle() }); err != nil {
-		return c.state(workflow.Now(ctx)), err
+		return c.state(c.now(ctx)), err
 	}
-	return c.state(workflow.Now(ctx)), nil
+	return c.state(c.now(ctx)), nil
 }
 
 // nextAction is the earliest instant at which something is due: a warning,
-// a level-1 or level-2 escalation, or closing after the reopen window.
-func (c *complaint) nextAction() time.Time {
+// a level-1 or level-2 escalation, or closing after the reopen window; and
+// what is due then, as a timer's summary says it ("contact: level-1
+// escalation").
+func (c *complaint) nextAction() (time.Time, string) {
 	var next time.Time
-	consider := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
+	var what []string
+	consider := func(t time.Time, action string) {
+		switch {
+		case next.IsZero() || t.Before(next):
+			next, what = t, []string{action}
+		case t.Equal(next):
+			what = append(what, action)
 		}
 	}
 	if c.status == StatusResolved && c.resolvedAt != nil {
-		consider(c.resolvedAt.Add(c.in.Policy.ReopenWithin.Std()))
+		consider(c.closeAt(), "close: the reopen window ends")
 	}
 	if c.status != StatusOpen && c.status != StatusReopened {
-		return next
+		return next, strings.Join(what, "; ")
 	}
 	for _, k := range c.clocks {
 		if !k.open() || k.pausedAt != nil {
@@ -220,21 +310,21 @@ func (c *complaint) nextAction() time.Time {
 		}
 		switch {
 		case k.warnedAt == nil && k.level1At == nil:
-			consider(k.warnAt(c.in.Policy.WarningFraction))
+			consider(c.warnAt(k), string(k.name)+": warning")
 		case k.level1At == nil:
-			consider(k.due)
+			consider(k.due, string(k.name)+": level-1 escalation")
 		case k.level2At == nil:
-			consider(k.level2Due)
+			consider(k.level2Due, string(k.name)+": level-2 escalation")
 		}
 	}
-	return next
+	return next, strings.Join(what, "; ")
 }
 
 // fireDue performs every clock action due at now, each exactly once: the
 // warning (skipped when the deadline has already passed, e.g. a back-dated
 // receipt), level 1 at the miss, level 2 one working day later (R3).
 func (c *complaint) fireDue(ctx workflow.Context, now time.Time) {
-	if c.status == StatusResolved && c.resolvedAt != nil && !now.Before(c.resolvedAt.Add(c.in.Policy.ReopenWithin.Std())) {
+	if c.status == StatusResolved && c.resolvedAt != nil && !now.Before(c.closeAt()) {
 		c.status = StatusClosed
 		c.addEvent(SystemActor, now, EventClosed, "reopen window ended", nil)
 		return
@@ -251,13 +341,16 @@ func (c *complaint) fireClocks(ctx workflow.Context, now time.Time) {
 		if !k.open() || k.pausedAt != nil {
 			continue
 		}
-		if k.warnedAt == nil && k.level1At == nil && !now.Before(k.warnAt(c.in.Policy.WarningFraction)) {
+		// The warning is skipped when the deadline has already passed (a
+		// back-dated receipt): level 1 fires just below instead, and no
+		// warned_at is reported for a warning never sent (issue 13 item 7).
+		// warnedAt matters to no later decision once level 1 has fired, so
+		// leaving it unset changes no command: no version needed.
+		if k.warnedAt == nil && k.level1At == nil && !now.Before(c.warnAt(k)) && now.Before(k.due) {
 			t := now
 			k.warnedAt = &t
-			if now.Before(k.due) {
-				c.addEvent(SystemActor, now, EventWarning, "", map[string]any{"clock": string(k.name), "due_at": k.due})
-				c.notify(ctx, "warning", k, 0, []string{c.assignee})
-			}
+			c.addEvent(SystemActor, now, EventWarning, "", map[string]any{"clock": string(k.name), "due_at": k.due})
+			c.notify(ctx, "warning", k, 0, []string{c.assignee})
 		}
 		if k.level1At == nil && !now.Before(k.due) {
 			c.escalate(ctx, k, 1, now)
@@ -316,7 +409,7 @@ func (c *complaint) notify(ctx workflow.Context, kind string, k *clock, level in
 		// Unique per notice: a reopened resolution clock's warning is a new one.
 		Key:  fmt.Sprintf("%s/%s/%s/%d/%d", c.in.ComplaintNo, k.name, kind, level, c.resolutions),
 		Kind: kind, ComplaintNo: c.in.ComplaintNo, Clock: k.name, Level: level,
-		DueAt: k.due, Recipients: to, At: workflow.Now(ctx),
+		DueAt: k.due, Recipients: to, At: c.now(ctx),
 	}
 	c.notices.send(ctx, ActivityNotify, n.Key, n)
 }
@@ -344,7 +437,7 @@ func (c *complaint) flush(ctx workflow.Context) {
 	}
 	sync := c.pending
 	c.pending = ComplaintSync{}
-	sync.State = c.state(workflow.Now(ctx))
+	sync.State = c.state(c.now(ctx))
 	c.flushing++
 	defer func() { c.flushing-- }()
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -423,7 +516,7 @@ func (c *complaint) state(now time.Time) ComplaintState {
 			WarnedAt: k.warnedAt, Breached: k.breached(),
 		}
 		if k.open() {
-			warn, level2 := k.warnAt(c.in.Policy.WarningFraction), c.level2DueOf(k)
+			warn, level2 := c.warnAt(k), c.level2DueOf(k)
 			clk.WarnAt, clk.Level2DueAt = &warn, &level2
 		}
 		st.Clocks = append(st.Clocks, clk)
@@ -448,7 +541,7 @@ func (c *complaint) level2DueOf(k *clock) time.Time {
 // (a deadline at 00:00 is 24:00 of the day before, so count from the
 // instant before it).
 func (c *complaint) level2After(k *clock) time.Time {
-	return c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays)
+	return c.stamp(c.cal.AddWorkingDays(k.due.Add(-time.Nanosecond), c.in.Policy.Level2WorkingDays))
 }
 
 // breached: the clock escalated, or was met late.
@@ -501,7 +594,7 @@ func (c *complaint) active() error {
 // state forbids is rejected there (HTTP 409), bad input too (HTTP 400).
 func (c *complaint) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ComplaintState, error) {
-		return c.state(workflow.Now(ctx)), nil
+		return c.state(c.now(ctx)), nil
 	}); err != nil {
 		return err
 	}
@@ -534,8 +627,8 @@ func (c *complaint) registerHandlers(ctx workflow.Context) error {
 // started before it apply the command as they did.
 func catchingUp[In, Out any](c *complaint, command func(workflow.Context, In) (Out, error)) func(workflow.Context, In) (Out, error) {
 	return func(ctx workflow.Context, in In) (Out, error) {
-		if workflow.GetVersion(ctx, "clocks-before-command", workflow.DefaultVersion, 1) == 1 {
-			c.fireClocks(ctx, workflow.Now(ctx))
+		if c.legible || workflow.GetVersion(ctx, "clocks-before-command", workflow.DefaultVersion, 1) == 1 {
+			c.fireClocks(ctx, c.now(ctx))
 		}
 		return command(ctx, in)
 	}
@@ -544,7 +637,7 @@ func catchingUp[In, Out any](c *complaint, command func(workflow.Context, In) (O
 // done finishes a command: write the read model, answer with the new state.
 func (c *complaint) done(ctx workflow.Context) (ComplaintState, error) {
 	c.flush(ctx)
-	return c.state(workflow.Now(ctx)), nil
+	return c.state(c.now(ctx)), nil
 }
 
 // created answers the create (UpdateCreated) once everything so far is in
@@ -554,7 +647,7 @@ func (c *complaint) created(ctx workflow.Context) (ComplaintState, error) {
 	if err := workflow.Await(ctx, func() bool { return !c.unwritten() && c.flushing == 0 }); err != nil {
 		return ComplaintState{}, err
 	}
-	return c.state(workflow.Now(ctx)), nil
+	return c.state(c.now(ctx)), nil
 }
 
 func (c *complaint) validateContact(ctx workflow.Context, in ContactInput) error {
@@ -568,7 +661,7 @@ func (c *complaint) validateContact(ctx workflow.Context, in ContactInput) error
 		if in.ContactedAt.After(workflow.Now(ctx)) {
 			return invalid("contacted_at is in the future")
 		}
-		if in.ContactedAt.Before(c.in.ReceivedAt) {
+		if c.stamp(*in.ContactedAt).Before(c.in.ReceivedAt) {
 			return invalid("contacted_at is before the complaint was received")
 		}
 	}
@@ -576,9 +669,9 @@ func (c *complaint) validateContact(ctx workflow.Context, in ContactInput) error
 }
 
 func (c *complaint) contact(ctx workflow.Context, in ContactInput) (ComplaintState, error) {
-	at := workflow.Now(ctx)
+	at := c.now(ctx)
 	if in.ContactedAt != nil {
-		at = *in.ContactedAt
+		at = c.stamp(*in.ContactedAt)
 	}
 	c.clock(ClockContact).metAt = &at
 	c.addEvent(in.Actor, at, EventContacted, in.Note, nil)
@@ -599,7 +692,7 @@ func (c *complaint) validatePlan(ctx workflow.Context, in PlanInput) error {
 }
 
 func (c *complaint) plan(ctx workflow.Context, in PlanInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	c.clock(ClockPlan).metAt = &now
 	c.addEvent(in.Actor, now, EventPlanned, in.Plan, nil)
 	return c.done(ctx)
@@ -616,7 +709,7 @@ func (c *complaint) validateResolve(ctx workflow.Context, in ResolveInput) error
 }
 
 func (c *complaint) resolve(ctx workflow.Context, in ResolveInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	k := c.clock(ClockResolution)
 	if k.pausedAt != nil { // resolving ends a pause: the customer answered
 		c.endPause(k, now)
@@ -643,7 +736,7 @@ func (c *complaint) validatePause(ctx workflow.Context, in PauseInput) error {
 // pause stops the resolution clock while waiting for the customer (R3);
 // only that clock pauses, contact and plan never do.
 func (c *complaint) pause(ctx workflow.Context, in PauseInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	c.clock(ClockResolution).pausedAt = &now
 	c.addEvent(in.Actor, now, EventPaused, in.Reason, map[string]any{"clock": string(ClockResolution)})
 	return c.done(ctx)
@@ -660,7 +753,7 @@ func (c *complaint) validateResume(ctx workflow.Context, in ResumeInput) error {
 }
 
 func (c *complaint) resume(ctx workflow.Context, in ResumeInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	paused := c.endPause(c.clock(ClockResolution), now)
 	c.addEvent(in.Actor, now, EventResumed, "", map[string]any{"clock": string(ClockResolution), "paused_seconds": int64(paused / time.Second)})
 	return c.done(ctx)
@@ -694,7 +787,7 @@ func (c *complaint) validateReassign(ctx workflow.Context, in ReassignInput) err
 
 // reassign changes the assignee; every clock keeps running (R3).
 func (c *complaint) reassign(ctx workflow.Context, in ReassignInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	from := c.assignee
 	c.assignee, c.team, c.manager, c.head = in.AssigneeID, in.TeamID, in.ManagerID, in.HeadID
 	c.addEvent(in.Actor, now, EventReassigned, in.Reason, map[string]any{"from": from, "to": in.AssigneeID})
@@ -715,7 +808,7 @@ func (c *complaint) validateExtend(ctx workflow.Context, in ExtendInput) error {
 	if p := input.Horizon(in.DueAt, workflow.Now(ctx)); p != "" {
 		return invalid("due_at %s", p)
 	}
-	if !in.DueAt.After(k.due) {
+	if !c.stamp(in.DueAt).After(k.due) {
 		return conflict("a deadline may only move forward (now %s)", k.due.Format(time.RFC3339))
 	}
 	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Note)})
@@ -724,10 +817,10 @@ func (c *complaint) validateExtend(ctx workflow.Context, in ExtendInput) error {
 // extend moves a deadline forward with a reason. Escalations already sent
 // stay (each fires once, R3); a pending level 2 moves with the deadline.
 func (c *complaint) extend(ctx workflow.Context, in ExtendInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	k := c.clock(in.Clock)
 	old := k.due
-	k.due = in.DueAt
+	k.due = c.stamp(in.DueAt)
 	k.extended = true
 	if k.level1At != nil && k.level2At == nil {
 		k.level2Due = c.level2After(k)
@@ -735,7 +828,7 @@ func (c *complaint) extend(ctx workflow.Context, in ExtendInput) (ComplaintState
 			k.level2Due = maxTime(k.level2Due, k.due)
 		}
 	}
-	c.addEvent(in.Actor, now, EventExtended, in.Reason, map[string]any{"clock": string(in.Clock), "old_due_at": old, "new_due_at": in.DueAt})
+	c.addEvent(in.Actor, now, EventExtended, in.Reason, map[string]any{"clock": string(in.Clock), "old_due_at": old, "new_due_at": k.due})
 	return c.done(ctx)
 }
 
@@ -750,7 +843,7 @@ func (c *complaint) validateReopen(ctx workflow.Context, in ReopenInput) error {
 	if c.status != StatusResolved {
 		return conflict("only a resolved complaint can be reopened (it is %s)", c.status)
 	}
-	if workflow.Now(ctx).Sub(*c.resolvedAt) > c.in.Policy.ReopenWithin.Std() {
+	if c.now(ctx).Sub(*c.resolvedAt) > c.in.Policy.ReopenWithin.Std() {
 		return conflict("the reopen window has passed")
 	}
 	return rejectBadFields(fieldProblem{"reason", requiredText(in.Reason, input.Note)})
@@ -760,10 +853,10 @@ func (c *complaint) validateReopen(ctx workflow.Context, in ReopenInput) error {
 // a first-time fix, and the resolution clock starts again from the reopen.
 // Escalations already sent are not repeated (once per complaint, clock, level).
 func (c *complaint) reopen(ctx workflow.Context, in ReopenInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	k := c.clock(ClockResolution)
 	k.start, k.base, k.pausedFor, k.extended, k.metAt, k.warnedAt = now, now, 0, false, nil, nil
-	k.due = k.dueBy(c.cal, c.in.Policy)
+	k.due = c.dueOf(k, c.cal, c.in.Policy)
 	if k.level1At != nil && k.level2At == nil {
 		// Level 1 was spent on the first miss; level 2 waits for a miss of the new deadline.
 		k.level2Due = c.level2After(k)
@@ -789,7 +882,7 @@ func (c *complaint) validateSurvey(ctx workflow.Context, in SurveyInput) error {
 		if in.SurveyedAt.After(workflow.Now(ctx)) {
 			return invalid("surveyed_at is in the future")
 		}
-		if in.SurveyedAt.Before(c.in.ReceivedAt) {
+		if c.stamp(*in.SurveyedAt).Before(c.in.ReceivedAt) {
 			return invalid("surveyed_at is before the complaint was received")
 		}
 	}
@@ -798,10 +891,10 @@ func (c *complaint) validateSurvey(ctx workflow.Context, in SurveyInput) error {
 
 // survey records the customer's satisfaction survey, one per resolution (R4.1).
 func (c *complaint) survey(ctx workflow.Context, in SurveyInput) (ComplaintState, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	at := now
 	if in.SurveyedAt != nil {
-		at = *in.SurveyedAt
+		at = c.stamp(*in.SurveyedAt)
 	}
 	c.surveyed = c.resolutions
 	c.pending.Survey = &SurveyRecord{
@@ -837,7 +930,7 @@ func (c *complaint) recalculated(cal *calendar.Calendar, policy SLAPolicy) []Clo
 		if !k.open() || k.extended {
 			continue
 		}
-		if due := k.dueBy(cal, policy); !due.Equal(k.due) {
+		if due := c.dueOf(k, cal, policy); !due.Equal(k.due) {
 			changes = append(changes, ClockChange{Clock: k.name, OldDueAt: k.due, NewDueAt: due})
 		}
 	}
@@ -866,7 +959,7 @@ func (c *complaint) validateRecalculate(ctx workflow.Context, in RecalculateInpu
 // same path as every miss). A recalculation that moves nothing changes
 // nothing and records nothing.
 func (c *complaint) recalculate(ctx workflow.Context, in RecalculateInput) (RecalculateResult, error) {
-	now := workflow.Now(ctx)
+	now := c.now(ctx)
 	cal, policy := c.rulesOf(in)
 	changes := c.recalculated(cal, policy)
 	if len(changes) == 0 && shownVersion(policy.Version) == shownVersion(c.in.Policy.Version) {

@@ -125,6 +125,14 @@ type ComplaintInput struct {
 	// shipped official data they fix the complaint's working days (R2).
 	Calendar []calendar.Override `json:"calendar"`
 	Location string              `json:"location"` // IANA zone name of the calendar
+	// HistoryBudget is how many history events a run may reach before it
+	// continues as new (issue 13 item 2); 0, as every create sends it, is
+	// the default (1,000). Tests set a small one.
+	HistoryBudget int `json:"history_budget,omitempty"`
+	// Carried is the state a run continued as new hands to the next one
+	// (complaint_carry.go); nil in a complaint's first run, whose input is
+	// what the create sends. Workflow-internal: the HTTP layer never sets it.
+	Carried *complaintCarry `json:"carried,omitempty"`
 }
 
 // Clock is one clock of api.md.
@@ -433,4 +441,31 @@ func (c Clock) remaining(now time.Time) int64 {
 	default:
 		return int64(c.DueAt.Sub(now) / time.Second)
 	}
+}
+
+// StaticSummary is the one line the Temporal Web UI shows for a
+// complaint's workflow, set where it is started (issue 13 item 5): the
+// number, the assignee and the receipt; no personal data (R7).
+func (in ComplaintInput) StaticSummary() string {
+	return fmt.Sprintf("Complaint %s: assigned to %s (team %s), received %s",
+		in.ComplaintNo, in.AssigneeID, in.TeamID, shownAt(in.ReceivedAt, locationOf(in.Location)))
+}
+
+// StaticDetails is the SLA policy the complaint runs by (R2, R3), as the
+// Web UI shows it beside the summary.
+func (in ComplaintInput) StaticDetails() string {
+	p := in.Policy
+	return fmt.Sprintf("SLA policy v%d (R3): contact within %s, plan within %s, resolution within %d working days "+
+		"(R2, %s, %d company overrides); warning at %g%% of a clock; level 2 %d working day(s) after a miss; "+
+		"reopen within %s; %d points deducted for the first miss.",
+		shownVersion(p.Version), p.ContactWithin, p.PlanWithin, p.ResolutionWorkingDays, locationOf(in.Location),
+		len(in.Calendar), p.WarningFraction*100, p.Level2WorkingDays, p.ReopenWithin, p.DeductionPoints)
+}
+
+// locationOf is the zone of a workflow input's Location (UTC when unknown).
+func locationOf(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	return time.UTC
 }

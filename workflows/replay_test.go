@@ -38,6 +38,16 @@ import (
 //   - complaint_reopen.json: resolved and surveyed, reopened within the
 //     window, resolved and surveyed again, closed.
 //
+// Complaint, recorded with the "legible-clocks" patch (issue 13: whole
+// seconds, timers with summaries cancelled when a command makes them moot):
+//   - complaint_timers_cancelled.json: contact, plan, pause, resume, an
+//     extension, a reassignment, resolve, survey, closed; five timers
+//     cancelled, one kept by the reassignment, only the close fires;
+//   - complaint_continued_first_run.json, complaint_continued_last_run.json:
+//     a small history budget (issue 13 item 2): four extensions and a
+//     contact, then continued as new; the next run (its input carries the
+//     state) takes the rest of the commands to the close.
+//
 // AssessmentCycle (R4.5, R6, R5.2):
 //   - assessmentcycle_appeals_recompute.json: published, a late work order
 //     (the "recompute" signal), three appeals opened (child workflows),
@@ -61,6 +71,9 @@ import (
 //   - appeal_withdrawn_tells_cycle.json, appeal_upheld_tells_cycle.json:
 //     opened by the continued cycle above (NotifyCycle): each signals the
 //     cycle's current run at its end;
+//   - appeal_upheld_timer_cancelled.json: as appeal_upheld, recorded with
+//     "appeal-cancel-timer": the stage-1 timer cancelled when stage 2
+//     sets its own;
 //   - appeal_stage1_lapsed.json: started directly with OpenedAt 10 days
 //     back (a first task after a worker outage): stage 1 over at the
 //     start, stage 2 by the system, the department head rejects it.
@@ -80,7 +93,11 @@ import (
 //   - reward_reconciled_reminded.json, reward_reconciled_overdue.json: the
 //     reconciler starts nominations made days before (NominatedAt back
 //     then): step 1's reminder is due at the start (then rejected), or its
-//     deadline (escalated; then approved and a training place issued).
+//     deadline (escalated; then approved and a training place issued);
+//   - reward_continued_first_run.json, reward_continued_last_run.json:
+//     "reward-cancel-timer" and a small history budget (issue 13 item 2):
+//     returned and resubmitted round after round, continued as new, the
+//     last round approved and issued in the next run.
 //
 // Recalculation (R2, last rule; issue 12) and a complaint it reached:
 //   - recalculation_one_case.json: a batch of one complaint after a company

@@ -31,12 +31,19 @@ func RewardApproval(ctx workflow.Context, in RewardInput) (RewardState, error) {
 		in.Policy = DefaultRewardPolicy()
 	}
 	w := &reward{in: in, cal: cal, log: workflow.GetLogger(ctx), approvers: map[Step]string{}, notices: notifier{log: workflow.GetLogger(ctx)}}
-	w.st = RewardState{
-		NominationNo: in.NominationNo, NomineeID: in.NomineeID, NominatorID: in.NominatorID, Kind: in.Kind,
-		AmountFen: in.AmountFen, Reason: in.Reason, AssessmentID: in.AssessmentID, Round: 1,
+	if in.Carried != nil {
+		// A later run of a long nomination (continued as new): its state as
+		// the previous run left it, nothing started again.
+		w.restore(in.Carried)
+	} else {
+		w.st = RewardState{
+			NominationNo: in.NominationNo, NomineeID: in.NomineeID, NominatorID: in.NominatorID, Kind: in.Kind,
+			AmountFen: in.AmountFen, Reason: in.Reason, AssessmentID: in.AssessmentID, Round: 1,
+		}
+		nominated := wholeSecond(in.NominatedAt)
+		w.event(in.NominatorID, nominated, "nominated", in.Reason)
+		w.startChain(nominated)
 	}
-	w.event(in.NominatorID, in.NominatedAt, "nominated", in.Reason)
-	w.startChain(in.NominatedAt)
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.st, err
 	}
@@ -56,7 +63,21 @@ type reward struct {
 	recorded                     int  // events written to the read model
 	payout                       *PayoutRecord
 	notices                      notifier
+	timer                        wakeTimer // the main loop's one timer
+	// noContinue: a run started before continue-as-new keeps its one
+	// history; runs counts the runs before this one.
+	noContinue bool
+	runs       int
 }
+
+// now is workflow.Now to the whole second, as a reward records it (issue
+// 13 item 7). No version is needed: what a reward decides by now (a
+// reminder, an escalation) compares it with step deadlines at 00:00
+// (calendar.AddWorkingDays), which a truncated now judges exactly as the
+// exact one, and the working day of an instant does not change either; so
+// the commands are the same, only the instants recorded lose their
+// fractions of a second.
+func (w *reward) now(ctx workflow.Context) time.Time { return wholeSecond(workflow.Now(ctx)) }
 
 func (w *reward) event(actor string, at time.Time, typ, reason string) {
 	w.st.Events = append(w.st.Events, Event{Seq: len(w.st.Events) + 1, Type: typ, ActorID: actor, At: at, Reason: reason})
@@ -141,7 +162,7 @@ func (w *reward) ended() bool {
 
 func (w *reward) run(ctx workflow.Context) (RewardState, error) {
 	for {
-		now := workflow.Now(ctx)
+		now := w.now(ctx)
 		if w.st.Step != nil && (w.st.Status == RewardPending || w.st.Status == RewardApproved) {
 			if !w.reminded && !now.Before(w.reminderAt) && now.Before(w.dueAt) {
 				w.reminded = true
@@ -162,20 +183,44 @@ func (w *reward) run(ctx workflow.Context) (RewardState, error) {
 		}
 		w.changed = false
 		var next time.Time
+		what := ""
 		if w.st.Step != nil && !w.escalated {
-			next = w.dueAt
+			next, what = w.dueAt, "step "+string(*w.st.Step)+": escalation at the deadline"
 			if !w.reminded {
-				next = w.reminderAt
+				next, what = w.reminderAt, "step "+string(*w.st.Step)+": reminder"
 			}
 		}
-		if next.IsZero() {
-			if err := workflow.Await(ctx, func() bool { return w.changed }); err != nil {
-				return w.st, err
+		workflow.SetCurrentDetails(ctx, w.details(next, what))
+		if w.continueReady(ctx) {
+			// Issue 13 item 2: a nomination returned and resubmitted many
+			// times goes on in a new run with the same ID, its whole state
+			// in the input. Versioned: a run started before it keeps its
+			// one history.
+			if workflow.GetVersion(ctx, "reward-continue-as-new", workflow.DefaultVersion, 1) == 1 {
+				return w.state(), workflow.NewContinueAsNewError(ctx, RewardWorkflowType, w.carry())
 			}
-		} else if d := next.Sub(workflow.Now(ctx)); d > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return w.changed }); err != nil {
-				return w.st, err
+			w.noContinue = true
+		}
+		wake := func() bool { return w.changed || w.continueReady(ctx) }
+		// A timer cancelled when the loop wakes early (wakeTimer).
+		// Versioned: runs started before it wait as they did.
+		cancelling := workflow.GetVersion(ctx, "reward-cancel-timer", workflow.DefaultVersion, 1) == 1
+		var err error
+		switch {
+		case next.IsZero():
+			if cancelling {
+				w.timer.stop()
 			}
+			err = workflow.Await(ctx, wake)
+		case cancelling:
+			err = w.timer.sleep(ctx, now, next, what, wake)
+		default:
+			if d := next.Sub(workflow.Now(ctx)); d > 0 {
+				_, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: what}}, wake)
+			}
+		}
+		if err != nil {
+			return w.st, err
 		}
 	}
 	w.notify(ctx, "outcome", []string{w.st.NomineeID, w.st.NominatorID})
@@ -212,7 +257,7 @@ func (w *reward) notify(ctx workflow.Context, kind string, to []string) {
 	}
 	n := RewardNotice{
 		Key: fmt.Sprintf("%s/%d/%s/%s", w.in.NominationNo, w.st.Round, step, kind), Kind: kind,
-		NominationNo: w.in.NominationNo, Step: step, Recipients: to, DueAt: w.dueAt, At: workflow.Now(ctx),
+		NominationNo: w.in.NominationNo, Step: step, Recipients: to, DueAt: w.dueAt, At: w.now(ctx),
 	}
 	w.notices.send(ctx, ActivityNotifyReward, n.Key, n)
 }
@@ -284,7 +329,7 @@ func (w *reward) validateApprove(ctx workflow.Context, in RewardDecisionInput) e
 }
 
 func (w *reward) approve(ctx workflow.Context, in RewardDecisionInput) (RewardState, error) {
-	now := workflow.Now(ctx)
+	now := w.now(ctx)
 	step := *w.st.Step
 	w.approvers[step] = in.Actor
 	w.st.Approvals = append(w.st.Approvals, Approval{Step: step, By: in.Actor, At: now, Round: w.st.Round})
@@ -314,7 +359,7 @@ func (w *reward) stop(status RewardStatus) {
 func (w *reward) reject(ctx workflow.Context, in RewardDecisionInput) (RewardState, error) {
 	step := *w.st.Step
 	w.stop(RewardRejected)
-	w.event(in.Actor, workflow.Now(ctx), "rejected:"+string(step), in.Comment)
+	w.event(in.Actor, w.now(ctx), "rejected:"+string(step), in.Comment)
 	return w.answer(ctx)
 }
 
@@ -323,7 +368,7 @@ func (w *reward) giveBack(ctx workflow.Context, in RewardDecisionInput) (RewardS
 	step := *w.st.Step
 	w.stop(RewardReturned)
 	w.st.Awaiting = []string{w.st.NominatorID}
-	w.event(in.Actor, workflow.Now(ctx), "returned:"+string(step), in.Comment)
+	w.event(in.Actor, w.now(ctx), "returned:"+string(step), in.Comment)
 	return w.answer(ctx)
 }
 
@@ -371,7 +416,7 @@ func validKindAmount(kind RewardKind, amount int64) error {
 // resubmit starts a new round from the first step with the changed fields.
 // Approvals of earlier rounds still count for four eyes.
 func (w *reward) resubmit(ctx workflow.Context, in ResubmitInput) (RewardState, error) {
-	now := workflow.Now(ctx)
+	now := w.now(ctx)
 	if in.Kind != nil {
 		w.st.Kind = *in.Kind
 	}
@@ -399,7 +444,7 @@ func (w *reward) validateWithdraw(ctx workflow.Context, in WithdrawInput) error 
 
 func (w *reward) withdraw(ctx workflow.Context, in WithdrawInput) (RewardState, error) {
 	w.stop(RewardWithdrawn)
-	w.event(in.Actor, workflow.Now(ctx), "withdrawn", in.Reason)
+	w.event(in.Actor, w.now(ctx), "withdrawn", in.Reason)
 	return w.answer(ctx)
 }
 
@@ -441,7 +486,7 @@ func (w *reward) validatePayout(ctx workflow.Context, in PayoutInput) error {
 
 // pay records the payment or issue: exactly one payout row (R5.3 step 4).
 func (w *reward) pay(ctx workflow.Context, in PayoutInput) (RewardState, error) {
-	now := workflow.Now(ctx)
+	now := w.now(ctx)
 	ref := in.PaymentRef + in.IssuedRef
 	w.st.PaymentRef, w.st.IssuedRef = in.PaymentRef, in.IssuedRef
 	w.payout = &PayoutRecord{

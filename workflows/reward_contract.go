@@ -119,6 +119,12 @@ type RewardInput struct {
 	Policy      RewardPolicy        `json:"policy"`
 	Calendar    []calendar.Override `json:"calendar"`
 	Location    string              `json:"location"`
+	// HistoryBudget is how many history events a run may reach before it
+	// continues as new (issue 13 item 2); 0 is the default (1,000).
+	HistoryBudget int `json:"history_budget,omitempty"`
+	// Carried is the state a run continued as new hands to the next one
+	// (reward_carry.go); nil in the first run. Workflow-internal.
+	Carried *rewardCarry `json:"carried,omitempty"`
 }
 
 // Approval is one step approved, by whom, when (R5.3 four eyes, R7).
@@ -215,4 +221,31 @@ type RewardNotice struct {
 	Recipients   []string  `json:"recipients"`
 	DueAt        time.Time `json:"due_at"`
 	At           time.Time `json:"at"`
+}
+
+// StaticSummary is the one line the Temporal Web UI shows for a reward's
+// workflow, set where it is started (issue 13 item 5): who is nominated
+// for what, by whom, when. The free-text reason stays out.
+func (in RewardInput) StaticSummary() string {
+	what := string(in.Kind)
+	if in.Kind == KindCash {
+		what = fmt.Sprintf("cash %d.%02d CNY", in.AmountFen/100, in.AmountFen%100)
+	}
+	return fmt.Sprintf("Reward %s: %s for %s, nominated by %s %s",
+		in.NominationNo, what, in.NomineeID, in.NominatorID, shownAt(in.NominatedAt, locationOf(in.Location)))
+}
+
+// StaticDetails is the approval chain the reward runs by (R5.3).
+func (in RewardInput) StaticDetails() string {
+	p := in.Policy
+	if p.StepWorkingDays < 1 {
+		p = DefaultRewardPolicy()
+	}
+	first := "the department head " + in.HeadID
+	if in.HeadID == "" || in.HeadID == in.NominatorID || in.HeadID == in.NomineeID {
+		first = "the committee"
+	}
+	return fmt.Sprintf("Reward policy v%d (R5.3): step 1 by %s, then HR, the committee for cash above %d.%02d CNY "+
+		"or a promotion, then HR's payout; %d working days a step, a reminder after %d.",
+		shownVersion(p.Version), first, p.CommitteeAboveFen/100, p.CommitteeAboveFen%100, p.StepWorkingDays, p.ReminderWorkingDays)
 }
