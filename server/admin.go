@@ -757,7 +757,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, paginate(rows, pg.limit,
 		func(a db.AdminAudit) any { return auditCursor{At: a.At, ID: a.ID} },
 		func(a db.AdminAudit) auditEntry {
-			return auditEntry{ID: a.ID, ActorID: a.ActorID, At: a.At.In(s.loc), Entity: a.Entity, EntityID: a.EntityID,
+			return auditEntry{ID: a.ID, ActorID: a.ActorID, At: shownTime(a.At, s.loc), Entity: a.Entity, EntityID: a.EntityID,
 				Field: a.Field, OldValue: a.OldValue, NewValue: a.NewValue, Reason: a.Reason}
 		}))
 	return nil

@@ -288,11 +288,11 @@ func (s *Server) archivedAppeal(r *http.Request, appealID string) (workflows.App
 
 func localizeAppeal(st *workflows.AppealState, loc *time.Location) {
 	st.Refresh(time.Now())
-	st.DueAt = st.DueAt.In(loc)
+	st.DueAt = shownTime(st.DueAt, loc)
 	st.ReminderAt = localTime(st.ReminderAt, loc)
 	st.EscalatedAt = localTime(st.EscalatedAt, loc)
 	for i := range st.Events {
-		st.Events[i].At = st.Events[i].At.In(loc)
+		st.Events[i].At = shownTime(st.Events[i].At, loc)
 	}
 }
 

@@ -58,11 +58,11 @@ func (s *Server) assessmentOf(a db.ListAssessmentsRow) assessmentItem {
 		CSAT: opt(a.Csat), FTFR: opt(a.Ftfr), Timeliness: opt(a.Timeliness),
 		Deductions: int(a.DeductionPoints), DeductionCount: int(a.DeductionCount), Score: opt(a.Score),
 		Band: a.Band, SeriousWarning: a.SeriousWarning, Probation: a.Probation, Status: a.Status,
-		ComputedAt: a.ComputedAt.In(s.loc),
+		ComputedAt: shownTime(a.ComputedAt, s.loc),
 	}
 	if a.CorrectedAt != nil {
 		item.Corrected = &correction{OriginalScore: opt(a.OriginalScore), OriginalBand: a.OriginalBand,
-			By: deref(a.CorrectedBy), At: a.CorrectedAt.In(s.loc), Reason: deref(a.CorrectionReason)}
+			By: deref(a.CorrectedBy), At: shownTime(*a.CorrectedAt, s.loc), Reason: deref(a.CorrectionReason)}
 	}
 	return item
 }

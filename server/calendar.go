@@ -147,7 +147,7 @@ func (s *Server) putCalendarOverride(w http.ResponseWriter, r *http.Request) err
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, overrideResponse{
-		Date: date.String(), Working: row.Working, Note: row.Note, UpdatedBy: row.UpdatedBy, UpdatedAt: row.UpdatedAt.In(s.loc),
+		Date: date.String(), Working: row.Working, Note: row.Note, UpdatedBy: row.UpdatedBy, UpdatedAt: shownTime(row.UpdatedAt, s.loc),
 	})
 	return nil
 }
@@ -224,7 +224,7 @@ func (s *Server) calendarDeadline(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	writeJSON(w, http.StatusOK, deadlineResponse{
-		From: from.In(s.loc), WorkingDays: *req.WorkingDays, DueAt: cal.AddWorkingDays(from, *req.WorkingDays).In(s.loc),
+		From: shownTime(from, s.loc), WorkingDays: *req.WorkingDays, DueAt: shownTime(cal.AddWorkingDays(from, *req.WorkingDays), s.loc),
 	})
 	return nil
 }

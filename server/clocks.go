@@ -28,10 +28,10 @@ func (s *Server) openClockOf(k db.ListOpenClocksRow, now time.Time) openClockIte
 	// State is the view open_clocks' (migration 00013): the one home of a
 	// running clock's state, which the complaint_open_clocks gauge reads too.
 	return openClockItem{
-		ComplaintNo: k.ComplaintNo, Clock: workflows.ClockName(k.Clock), State: k.State, DueAt: k.DueAt.In(s.loc),
+		ComplaintNo: k.ComplaintNo, Clock: workflows.ClockName(k.Clock), State: k.State, DueAt: shownTime(k.DueAt, s.loc),
 		WarnAt: localTime(k.WarnAt, s.loc), Level2DueAt: localTime(k.Level2At, s.loc),
 		RemainingSeconds: int64(k.DueAt.Sub(now) / time.Second),
-		AssigneeID:       k.AssigneeID, TeamID: k.TeamID, ReceivedAt: k.ReceivedAt.In(s.loc),
+		AssigneeID:       k.AssigneeID, TeamID: k.TeamID, ReceivedAt: shownTime(k.ReceivedAt, s.loc),
 	}
 }
 

@@ -314,7 +314,7 @@ func (s *Server) archivedState(ctx context.Context, no string) (workflows.Compla
 	st = workflows.ComplaintState{
 		ComplaintNo: sum.ComplaintNo, Status: workflows.ComplaintStatus(sum.Status), AssigneeID: sum.AssigneeID, TeamID: sum.TeamID,
 		ReceivedAt: sum.ReceivedAt, ResolvedAt: sum.ResolvedAt, FirstTimeFix: sum.FirstTimeFix, Clocks: sum.Clocks,
-		NextDueAt: sum.NextDueAt, AsOf: time.Now().In(s.loc), Escalations: []workflows.Escalation{}, Events: []workflows.Event{},
+		NextDueAt: sum.NextDueAt, AsOf: shownTime(time.Now(), s.loc), Escalations: []workflows.Escalation{}, Events: []workflows.Event{},
 		PolicyVersion: int(row.PolicyVersion),
 	}
 	escs, err := s.q.ListComplaintEscalations(ctx, no)
@@ -330,7 +330,7 @@ func (s *Server) archivedState(ctx context.Context, no string) (workflows.Compla
 		return st, err
 	}
 	for _, e := range events {
-		ev := workflows.Event{Seq: int(e.Seq), Type: e.Type, ActorID: e.ActorID, At: e.At.In(s.loc), Reason: e.Reason}
+		ev := workflows.Event{Seq: int(e.Seq), Type: e.Type, ActorID: e.ActorID, At: shownTime(e.At, s.loc), Reason: e.Reason}
 		if len(e.Data) > 0 {
 			_ = json.Unmarshal(e.Data, &ev.Data)
 		}
@@ -563,8 +563,8 @@ type complaintItem struct {
 func (s *Server) summaryOf(c db.ListComplaintsRow, now time.Time) complaintItem {
 	item := complaintItem{
 		ComplaintNo: c.ComplaintNo, Status: c.Status, AssigneeID: c.AssigneeID, TeamID: c.TeamID,
-		ReceivedAt: shownTime(c.ReceivedAt, s.loc), ResolvedAt: shownPtr(c.ResolvedAt, s.loc), FirstTimeFix: c.FirstTimeFix,
-		Breached: c.Breached, NextDueAt: shownPtr(c.NextDueAt, s.loc), Clocks: []workflows.Clock{},
+		ReceivedAt: shownTime(c.ReceivedAt, s.loc), ResolvedAt: localTime(c.ResolvedAt, s.loc), FirstTimeFix: c.FirstTimeFix,
+		Breached: c.Breached, NextDueAt: localTime(c.NextDueAt, s.loc), Clocks: []workflows.Clock{},
 	}
 	for _, k := range []struct {
 		name     workflows.ClockName
@@ -578,7 +578,7 @@ func (s *Server) summaryOf(c db.ListComplaintsRow, now time.Time) complaintItem 
 		if k.due == nil {
 			continue
 		}
-		clk := workflows.Clock{Name: k.name, DueAt: shownTime(*k.due, s.loc), MetAt: shownPtr(k.met, s.loc), Paused: k.paused}
+		clk := workflows.Clock{Name: k.name, DueAt: shownTime(*k.due, s.loc), MetAt: localTime(k.met, s.loc), Paused: k.paused}
 		switch {
 		case k.met != nil:
 			clk.Breached = !k.met.Before(*k.due)
@@ -652,17 +652,4 @@ func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request) error {
 		func(c db.ListComplaintsRow) any { return complaintCursor{ReceivedAt: c.ReceivedAt, No: c.ComplaintNo} },
 		func(c db.ListComplaintsRow) complaintItem { return s.summaryOf(c, now) }))
 	return nil
-}
-
-// shownTime is t as an answer shows it: in loc, to the whole second (issue
-// 13 item 7; see localize).
-func shownTime(t time.Time, loc *time.Location) time.Time { return t.Truncate(time.Second).In(loc) }
-
-// shownPtr is shownTime of *t, nil for nil.
-func shownPtr(t *time.Time, loc *time.Location) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := shownTime(*t, loc)
-	return &v
 }

@@ -72,7 +72,7 @@ func (e escalationRow) toItem(loc *time.Location) escalationItem {
 	return escalationItem{
 		Escalation: workflows.Escalation{
 			ID: e.ID, ComplaintNo: e.ComplaintNo, Clock: workflows.ClockName(e.Clock), Level: int(e.Level),
-			EscalatedAt: e.EscalatedAt.In(loc), EscalatedTo: e.EscalatedTo, AcknowledgedAt: localTime(e.AcknowledgedAt, loc), AcknowledgedBy: e.AcknowledgedBy,
+			EscalatedAt: shownTime(e.EscalatedAt, loc), EscalatedTo: e.EscalatedTo, AcknowledgedAt: localTime(e.AcknowledgedAt, loc), AcknowledgedBy: e.AcknowledgedBy,
 		},
 		AckNote: e.AckNote, TeamID: e.TeamID, AssigneeID: e.AssigneeID,
 	}

@@ -151,9 +151,9 @@ type workOrder struct {
 
 func (s *Server) workOrderOf(w db.WorkOrder) workOrder {
 	return workOrder{
-		WorkOrderNo: w.WorkOrderNo, TechnicianID: w.TechnicianID, TeamID: w.TeamID, CompletedAt: w.CompletedAt.In(s.loc),
+		WorkOrderNo: w.WorkOrderNo, TechnicianID: w.TechnicianID, TeamID: w.TeamID, CompletedAt: shownTime(w.CompletedAt, s.loc),
 		RepeatOf: w.RepeatOf, FirstTimeFix: w.FirstTimeFix, CameBackAs: w.CameBackAs, CreatedBy: w.CreatedBy,
-		CreatedAt: w.CreatedAt.In(s.loc),
+		CreatedAt: shownTime(w.CreatedAt, s.loc),
 	}
 }
 
@@ -305,8 +305,8 @@ type deduction struct {
 func (s *Server) deductionOf(d db.Deduction) deduction {
 	return deduction{
 		ID: d.ID, EmployeeID: d.EmployeeID, ReasonCode: d.ReasonCode, Points: d.Points, Status: d.Status,
-		OccurredAt: d.OccurredAt.In(s.loc), Note: d.Note, ProposedBy: d.ProposedBy, SourceComplaintNo: d.SourceComplaintNo,
-		CreatedAt: d.CreatedAt.In(s.loc), DecidedBy: d.DecidedBy, DecidedAt: localTime(d.DecidedAt, s.loc), DecisionNote: d.DecisionNote,
+		OccurredAt: shownTime(d.OccurredAt, s.loc), Note: d.Note, ProposedBy: d.ProposedBy, SourceComplaintNo: d.SourceComplaintNo,
+		CreatedAt: shownTime(d.CreatedAt, s.loc), DecidedBy: d.DecidedBy, DecidedAt: localTime(d.DecidedAt, s.loc), DecisionNote: d.DecisionNote,
 	}
 }
 

@@ -250,8 +250,8 @@ func (s *Server) appealItemOf(a db.ListAppealsRow, now time.Time) appealItem {
 	st.Refresh(now)
 	return appealItem{
 		ID: a.ID, AssessmentID: a.AssessmentID, Month: a.Month, AppellantID: a.AppellantID, TeamID: a.TeamID,
-		Stage: int(a.Stage), Status: a.Status, DueAt: a.DueAt.In(s.loc), RemainingSeconds: st.RemainingSeconds,
-		EscalatedAt: localTime(a.EscalatedAt, s.loc), OpenedAt: a.OpenedAt.In(s.loc), DecidedAt: localTime(a.DecidedAt, s.loc),
+		Stage: int(a.Stage), Status: a.Status, DueAt: shownTime(a.DueAt, s.loc), RemainingSeconds: st.RemainingSeconds,
+		EscalatedAt: localTime(a.EscalatedAt, s.loc), OpenedAt: shownTime(a.OpenedAt, s.loc), DecidedAt: localTime(a.DecidedAt, s.loc),
 		DecidedBy: a.DecidedBy, OutcomeReason: a.OutcomeReason,
 		OriginalScore: optTenths(a.OriginalScore), CorrectedScore: optTenths(a.CorrectedScore),
 	}

@@ -55,8 +55,8 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) error {
 		Items []policyRecord `json:"items"`
 	}{Items: []policyRecord{}}
 	for _, p := range rows {
-		out.Items = append(out.Items, policyRecord{Kind: p.Kind, Version: int(p.Version), EffectiveFrom: p.EffectiveFrom.In(s.loc),
-			InForce: p.InForce, Reason: p.Reason, CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt.In(s.loc), Policy: p.Body})
+		out.Items = append(out.Items, policyRecord{Kind: p.Kind, Version: int(p.Version), EffectiveFrom: shownTime(p.EffectiveFrom, s.loc),
+			InForce: p.InForce, Reason: p.Reason, CreatedBy: p.CreatedBy, CreatedAt: shownTime(p.CreatedAt, s.loc), Policy: p.Body})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -160,8 +160,8 @@ func newPolicyVersion[P policies.Policy](s *Server, r *http.Request, kind workfl
 			EffectiveFrom: from, Body: stored, Reason: req.Reason, CreatedBy: principal(r).UserID}); err != nil {
 			return err
 		}
-		rec = policyRecord{Kind: string(kind), Version: version, EffectiveFrom: from.In(s.loc), InForce: !from.After(now),
-			Reason: req.Reason, CreatedBy: principal(r).UserID, CreatedAt: now.In(s.loc), Policy: stored}
+		rec = policyRecord{Kind: string(kind), Version: version, EffectiveFrom: shownTime(from, s.loc), InForce: !from.After(now),
+			Reason: req.Reason, CreatedBy: principal(r).UserID, CreatedAt: shownTime(now, s.loc), Policy: stored}
 		return a.change("policy", string(kind), "version", ptr(strconv.Itoa(int(latest.Version))), ptr(strconv.Itoa(version)))
 	})
 	return rec, err

@@ -170,7 +170,7 @@ func (s *Server) rankingAnswerOf(m monthRanking, sc rowScope) (rankingAnswer, er
 	out := rankingAnswer{Month: m.month, TeamCount: len(m.tally.Teams), Items: []rankingItem{}, Teams: []teamStanding{}}
 	for _, it := range m.items {
 		item := rankingItem{ID: it.Item, Name: it.Name, Level: int(it.Level), Ranked: it.Teams > 0,
-			Ranks: map[string]int{}, Points: map[string]int{}, UpdatedBy: it.UpdatedBy, UpdatedAt: it.UpdatedAt.In(s.loc)}
+			Ranks: map[string]int{}, Points: map[string]int{}, UpdatedBy: it.UpdatedBy, UpdatedAt: shownTime(it.UpdatedAt, s.loc)}
 		for team, rk := range m.ranks[it.Item] {
 			if sc.wholeTeam(team) {
 				item.Ranks[team] = rk
@@ -186,7 +186,7 @@ func (s *Server) rankingAnswerOf(m monthRanking, sc rowScope) (rankingAnswer, er
 		t := teamStanding{TeamID: st.TeamID, TeamName: cmp.Or(m.teamNames[st.TeamID], st.TeamID), Total: st.Total, Rank: st.Rank,
 			ComputedGrade: st.Grade, Grade: ranking.WithCall(st.Grade, m.callOf(st.TeamID))}
 		if c, ok := m.calls[st.TeamID]; ok {
-			t.Call = &gradeCall{Grade: c.Grade, By: c.CalledBy, At: c.CalledAt.In(s.loc), Reason: c.Reason}
+			t.Call = &gradeCall{Grade: c.Grade, By: c.CalledBy, At: shownTime(c.CalledAt, s.loc), Reason: c.Reason}
 		}
 		var err error
 		if t.MemberGrades, err = ranking.MemberGrades(t.Grade); err != nil {

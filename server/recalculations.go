@@ -152,7 +152,7 @@ func (s *Server) previewRecalculation(w http.ResponseWriter, r *http.Request) er
 func (s *Server) localChanges(ch []workflows.ClockChange) []workflows.ClockChange {
 	out := make([]workflows.ClockChange, len(ch))
 	for i, c := range ch {
-		out[i] = workflows.ClockChange{Clock: c.Clock, OldDueAt: c.OldDueAt.In(s.loc), NewDueAt: c.NewDueAt.In(s.loc)}
+		out[i] = workflows.ClockChange{Clock: c.Clock, OldDueAt: shownTime(c.OldDueAt, s.loc), NewDueAt: shownTime(c.NewDueAt, s.loc)}
 	}
 	return out
 }
@@ -243,11 +243,8 @@ func (s *Server) storedRecalculation(ctx context.Context, id string) ([]byte, er
 }
 
 func (s *Server) localReport(r *workflows.RecalculationReport) {
-	r.RequestedAt = r.RequestedAt.In(s.loc)
-	if r.FinishedAt != nil {
-		t := r.FinishedAt.In(s.loc)
-		r.FinishedAt = &t
-	}
+	r.RequestedAt = shownTime(r.RequestedAt, s.loc)
+	r.FinishedAt = localTime(r.FinishedAt, s.loc)
 	for i := range r.Items {
 		r.Items[i].Changes = s.localChanges(r.Items[i].Changes)
 	}

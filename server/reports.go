@@ -122,7 +122,7 @@ func (s *Server) timelinessReport(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := timelinessReport{Month: m.name, AsOf: now.In(s.loc), Agents: []agentTimeliness{}, Teams: []teamTimeliness{}}
+	out := timelinessReport{Month: m.name, AsOf: shownTime(now, s.loc), Agents: []agentTimeliness{}, Teams: []teamTimeliness{}}
 	teams := map[string]*teamTimeliness{}
 	for _, row := range rows {
 		a := agentTimeliness{AgentID: row.AgentID, TeamID: row.TeamID, timeliness: timeliness{
@@ -456,10 +456,10 @@ func (s *Server) approvalsReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := approvalsReport{AsOf: now.In(s.loc), Steps: []stepCount{}}
+	out := approvalsReport{AsOf: shownTime(now, s.loc), Steps: []stepCount{}}
 	for _, st := range steps {
 		out.Steps = append(out.Steps, stepCount{Step: st.Step, Pending: st.Pending, Overdue: st.Overdue,
-			OldestSince: st.OldestSince.In(s.loc), OldestAgeSeconds: int64(now.Sub(st.OldestSince) / time.Second)})
+			OldestSince: shownTime(st.OldestSince, s.loc), OldestAgeSeconds: int64(now.Sub(st.OldestSince) / time.Second)})
 	}
 	// awaiting completed per reward as GET /rewards does, the role holders looked up once
 	cache, awaiting := roleHolders{}, make(map[string][]string, len(rows))
@@ -476,7 +476,7 @@ func (s *Server) approvalsReport(w http.ResponseWriter, r *http.Request) error {
 			return pendingApproval{
 				NominationNo: row.NominationNo, NomineeID: row.NomineeID, TeamID: row.TeamID, NominatorID: row.NominatorID,
 				Kind: workflows.RewardKind(row.Kind), AmountFen: row.AmountFen, Status: row.Status, Step: row.Step,
-				Awaiting: awaiting[row.NominationNo], Round: row.Round, Since: row.Since.In(s.loc),
+				Awaiting: awaiting[row.NominationNo], Round: row.Round, Since: shownTime(row.Since, s.loc),
 				AgeSeconds: int64(now.Sub(row.Since) / time.Second), DueAt: localTime(row.DueAt, s.loc), Overdue: row.Overdue,
 			}
 		})

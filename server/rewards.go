@@ -282,7 +282,7 @@ func (s *Server) finishReward(ctx context.Context, st *workflows.RewardState, ca
 	if st.Events == nil {
 		st.Events = []workflows.Event{}
 	}
-	st.DueAt = shownPtr(st.DueAt, s.loc)
+	st.DueAt = localTime(st.DueAt, s.loc)
 	for i := range st.Approvals {
 		st.Approvals[i].At = shownTime(st.Approvals[i].At, s.loc)
 	}
@@ -609,7 +609,7 @@ func (s *Server) listRewards(w http.ResponseWriter, r *http.Request) error {
 				NominationNo: row.NominationNo, NomineeID: row.NomineeID, NominatorID: row.NominatorID,
 				Kind: workflows.RewardKind(row.Kind), AmountFen: row.AmountFen, Reason: row.Reason, AssessmentID: row.AssessmentID,
 				Status: row.Status, Step: row.Step, StepRole: row.StepRole, Awaiting: awaiting[row.NominationNo],
-				DueAt: shownPtr(row.DueAt, s.loc), Round: row.Round, NeedsCommittee: row.NeedsCommittee,
+				DueAt: localTime(row.DueAt, s.loc), Round: row.Round, NeedsCommittee: row.NeedsCommittee,
 				NominatedAt: shownTime(row.CreatedAt, s.loc), UpdatedAt: shownTime(row.UpdatedAt, s.loc),
 			}
 		}))

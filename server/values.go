@@ -17,12 +17,17 @@ func roles(rs []string) []auth.Role {
 	return out
 }
 
-// localTime is t in loc (the calendar's zone, R2), nil for nil.
+// shownTime is t as an answer shows it: in loc (the calendar's zone, R2),
+// to the whole second (issue 13 item 7). Cases started since record whole
+// seconds; this rounds the instants of runs started before.
+func shownTime(t time.Time, loc *time.Location) time.Time { return t.Truncate(time.Second).In(loc) }
+
+// localTime is shownTime of *t, nil for nil.
 func localTime(t *time.Time, loc *time.Location) *time.Time {
 	if t == nil {
 		return nil
 	}
-	l := t.In(loc)
+	l := shownTime(*t, loc)
 	return &l
 }
 

@@ -364,16 +364,19 @@ func (c *cycle) nominateServiceStars(ctx workflow.Context, stars []ServiceStar, 
 	now := workflow.Now(ctx)
 	for _, star := range stars {
 		no := ServiceStarNominationNo(c.in.Month, star.EmployeeID)
+		nomination := RewardInput{
+			NominationNo: no, NomineeID: star.EmployeeID, NominatorID: SystemNominator, Kind: KindHonour,
+			Reason: "CSI service star " + c.in.Month, AssessmentID: star.AssessmentID, HeadID: c.results[star.AssessmentID].HeadID,
+			NominatedAt: now, Policy: policy, Calendar: c.cal.Overrides(), Location: c.in.Location,
+		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:            RewardWorkflowID(no),
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+			StaticSummary:         nomination.StaticSummary(),
+			StaticDetails:         nomination.StaticDetails(),
 		})
-		err := workflow.ExecuteChildWorkflow(cctx, RewardWorkflowType, RewardInput{
-			NominationNo: no, NomineeID: star.EmployeeID, NominatorID: SystemNominator, Kind: KindHonour,
-			Reason: "CSI service star " + c.in.Month, AssessmentID: star.AssessmentID, HeadID: c.results[star.AssessmentID].HeadID,
-			NominatedAt: now, Policy: policy, Calendar: c.cal.Overrides(), Location: c.in.Location,
-		}).GetChildWorkflowExecution().Get(ctx, nil)
+		err := workflow.ExecuteChildWorkflow(cctx, RewardWorkflowType, nomination).GetChildWorkflowExecution().Get(ctx, nil)
 		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
 		if err != nil && !errors.As(err, &started) {
 			c.log.Error("service star not nominated", "nomination_no", no, "error", err)
@@ -479,17 +482,19 @@ func (c *cycle) validateOpenAppeal(ctx workflow.Context, in OpenAppealInput) err
 func (c *cycle) openAppeal(ctx workflow.Context, in OpenAppealInput) (OpenAppealOutput, error) {
 	r := c.results[in.AssessmentID]
 	id := AppealID(in.AssessmentID)
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            AppealWorkflowID(in.AssessmentID),
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, AppealWorkflowType, AppealInput{
+	appeal := AppealInput{
 		AppealID: id, AssessmentID: in.AssessmentID, Month: c.in.Month, AppellantID: in.AppellantID,
 		ManagerID: r.ManagerID, HeadID: r.HeadID, Reason: strings.TrimSpace(in.Reason), OpenedAt: workflow.Now(ctx),
 		Score: r.Score, Policy: c.in.Policy, Calendar: c.cal.Overrides(), Location: c.in.Location,
 		NotifyCycle: c.bounded,
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            AppealWorkflowID(in.AssessmentID),
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:         appeal.StaticSummary(),
 	})
+	child := workflow.ExecuteChildWorkflow(cctx, AppealWorkflowType, appeal)
 	// State changes only once the appeal exists. Finalizing cannot slip in
 	// meanwhile: it waits for every handler to finish.
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
