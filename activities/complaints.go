@@ -179,13 +179,11 @@ func stateParams(st workflows.ComplaintState, lastSeq int) db.UpdateComplaintSta
 			p.ResolutionPaused = c.Paused
 		}
 		p.Breached = p.Breached || c.Breached
-		// next_due_at is computed here, by the column's definition (an open,
-		// unmet, unpaused clock; overdue ones included, so due_before finds
-		// them), rather than copied from State.NextDueAt, whose exact rule is
-		// the workflow's.
-		if open && due != nil && c.MetAt == nil && !c.Paused && (p.NextDueAt == nil || due.Before(*p.NextDueAt)) {
-			p.NextDueAt = due
-		}
+	}
+	// next_due_at: the earliest running clock's deadline, overdue ones
+	// included, so due_before finds them.
+	if open {
+		p.NextDueAt = workflows.NextDue(st.Clocks)
 	}
 	return p
 }

@@ -30,7 +30,7 @@ func (s *Server) openClockOf(k db.ListOpenClocksRow, now time.Time) openClockIte
 	return openClockItem{
 		ComplaintNo: k.ComplaintNo, Clock: workflows.ClockName(k.Clock), State: k.State, DueAt: shownTime(k.DueAt, s.loc),
 		WarnAt: localTime(k.WarnAt, s.loc), Level2DueAt: localTime(k.Level2At, s.loc),
-		RemainingSeconds: int64(k.DueAt.Sub(now) / time.Second),
+		RemainingSeconds: workflows.Clock{DueAt: k.DueAt}.Remaining(now),
 		AssigneeID:       k.AssigneeID, TeamID: k.TeamID, ReceivedAt: shownTime(k.ReceivedAt, s.loc),
 	}
 }

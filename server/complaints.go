@@ -579,15 +579,7 @@ func (s *Server) summaryOf(c db.ListComplaintsRow, now time.Time) complaintItem 
 			continue
 		}
 		clk := workflows.Clock{Name: k.name, DueAt: shownTime(*k.due, s.loc), MetAt: localTime(k.met, s.loc), Paused: k.paused}
-		switch {
-		case k.met != nil:
-			clk.Breached = !k.met.Before(*k.due)
-			clk.RemainingSeconds = int64(k.due.Sub(*k.met) / time.Second)
-		case k.paused:
-		default:
-			clk.Breached = !now.Before(*k.due)
-			clk.RemainingSeconds = int64(k.due.Sub(now) / time.Second)
-		}
+		clk.Settle(now)
 		item.Clocks = append(item.Clocks, clk)
 	}
 	return item

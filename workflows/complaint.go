@@ -549,20 +549,17 @@ func (k *clock) breached() bool {
 	return k.level1At != nil || (k.metAt != nil && !k.metAt.Before(k.due))
 }
 
-// nextDue is the earliest deadline of a running clock (open, unmet,
-// unpaused), nil when none runs.
+// nextDue is the complaint's next deadline: NextDue of its clocks while it
+// is open or reopened, nil otherwise.
 func (c *complaint) nextDue() *time.Time {
 	if c.status != StatusOpen && c.status != StatusReopened {
 		return nil
 	}
-	var next *time.Time
-	for _, k := range c.clocks {
-		if k.open() && k.pausedAt == nil && (next == nil || k.due.Before(*next)) {
-			d := k.due
-			next = &d
-		}
+	views := make([]Clock, len(c.clocks))
+	for i, k := range c.clocks {
+		views[i] = Clock{DueAt: k.due, MetAt: k.metAt, Paused: k.pausedAt != nil}
 	}
-	return next
+	return NextDue(views)
 }
 
 // --- commands -------------------------------------------------------------

@@ -395,13 +395,53 @@ const (
 	ErrReadModelRefused = "ReadModelRefused"
 )
 
-// Refresh recomputes remaining_seconds at now (a query answers with the
-// state as of the last workflow task; the caller knows the real time).
+// Refresh settles the clocks at now (a query answers with the state as of
+// the last workflow task; the caller knows the real time).
 func (s *ComplaintState) Refresh(now time.Time) {
 	s.AsOf = now
 	for i := range s.Clocks {
-		s.Clocks[i].RemainingSeconds = s.Clocks[i].remaining(now)
+		s.Clocks[i].Settle(now)
 	}
+}
+
+// The clock arithmetic of R3, one home for the workflow, the read model's
+// writer, the lists and the console: what runs, what is missed, what is
+// left, what is due next. (The deadlines themselves, the warning and the
+// level-2 instants are the workflow's: it computes and records them.)
+
+// Running: unmet and not paused, so its deadline counts down (R3: pause
+// time does not count).
+func (c Clock) Running() bool { return c.MetAt == nil && !c.Paused }
+
+// Missed reports a clock met at or after its deadline, or running at or
+// past it at now: a clock is met by anything strictly before its deadline
+// (R2). A paused clock is not missed while it is paused.
+func (c Clock) Missed(now time.Time) bool {
+	if c.MetAt != nil {
+		return !c.MetAt.Before(c.DueAt)
+	}
+	return !c.Paused && !now.Before(c.DueAt)
+}
+
+// Settle sets what follows from the deadline at now: the remaining seconds
+// (negative once overdue; frozen once met or while paused) and Breached
+// (escalated, which the workflow sets, or missed).
+func (c *Clock) Settle(now time.Time) {
+	c.RemainingSeconds = c.Remaining(now)
+	c.Breached = c.Breached || c.Missed(now)
+}
+
+// NextDue is the earliest deadline of a running clock, nil when none runs
+// (the complaint's next_due_at).
+func NextDue(clocks []Clock) *time.Time {
+	var next *time.Time
+	for _, c := range clocks {
+		if c.Running() && !c.DueAt.IsZero() && (next == nil || c.DueAt.Before(*next)) {
+			d := c.DueAt
+			next = &d
+		}
+	}
+	return next
 }
 
 // Clock states as people see them (R3): met; paused (the resolution clock
@@ -423,7 +463,7 @@ func (c Clock) State(now time.Time) string {
 		return ClockMet
 	case c.Paused:
 		return ClockPaused
-	case c.Breached || !now.Before(c.DueAt):
+	case c.Breached || c.Missed(now):
 		return ClockBreached
 	case c.WarnAt != nil && !now.Before(*c.WarnAt):
 		return ClockWarned
@@ -432,12 +472,16 @@ func (c Clock) State(now time.Time) string {
 	}
 }
 
-func (c Clock) remaining(now time.Time) int64 {
+// Remaining is the seconds left at now: negative once overdue, frozen at
+// the meeting once met and at the pause while paused.
+func (c Clock) Remaining(now time.Time) int64 {
 	switch {
 	case c.MetAt != nil:
 		return int64(c.DueAt.Sub(*c.MetAt) / time.Second)
 	case c.Paused && c.PausedAt != nil:
 		return int64(c.DueAt.Sub(*c.PausedAt) / time.Second)
+	case c.Paused: // paused, the instant unknown (a list row): nothing to count
+		return 0
 	default:
 		return int64(c.DueAt.Sub(now) / time.Second)
 	}
