@@ -16,6 +16,35 @@ type Ratings struct {
 	Cost     int `json:"cost"`
 }
 
+// Hundredths is the survey score of R4.1 in hundredths: sum(rating x
+// weight%), 100 (all 1) .. 500 (all 5). Exact: the weights are whole percent.
+func (r Ratings) Hundredths() int64 {
+	return int64(weightAttitude*r.Attitude + weightSpeed*r.Speed + weightQuality*r.Quality +
+		weightParts*r.Parts + weightCost*r.Cost)
+}
+
+// Score is the survey score of R4.1, 1..5, for the read model (two decimals).
+func (r Ratings) Score() float64 { return float64(r.Hundredths()) / 100 }
+
+// Invalid reports the first rating out of 1..5, by its JSON name.
+func (r Ratings) Invalid() (field string, bad bool) {
+	for _, d := range r.dimensions() {
+		if d.rating < 1 || d.rating > 5 {
+			return d.name, true
+		}
+	}
+	return "", false
+}
+
+type dimension struct {
+	name   string
+	rating int
+}
+
+func (r Ratings) dimensions() []dimension {
+	return []dimension{{"attitude", r.Attitude}, {"speed", r.Speed}, {"quality", r.Quality}, {"parts", r.Parts}, {"cost", r.Cost}}
+}
+
 // Month is one employee's items of one month, already selected by the month
 // rules of R4.0 (survey by surveyed_at, work order by completed_at, complaint
 // by the due_at of its first missed clock or else its resolution, deduction
@@ -91,10 +120,7 @@ func (m Month) Validate() error {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidMonth}, args...)...))
 	}
 	for i, s := range m.Surveys {
-		for _, d := range []struct {
-			name   string
-			rating int
-		}{{"attitude", s.Attitude}, {"speed", s.Speed}, {"quality", s.Quality}, {"parts", s.Parts}, {"cost", s.Cost}} {
+		for _, d := range s.dimensions() {
 			if d.rating < 1 || d.rating > 5 {
 				bad("surveys[%d].%s = %d, want 1..5 (R4.1)", i, d.name, d.rating)
 			}
@@ -152,8 +178,7 @@ func Score(m Month) (*Result, error) {
 	if n := len(m.Surveys); n > 0 {
 		var sum int64
 		for _, s := range m.Surveys {
-			sum += int64(weightAttitude*s.Attitude + weightSpeed*s.Speed + weightQuality*s.Quality +
-				weightParts*s.Parts + weightCost*s.Cost)
+			sum += s.Hundredths()
 		}
 		res.CSAT = use(big.NewRat(sum, 5*int64(n)), weightCSAT)
 	}

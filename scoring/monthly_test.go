@@ -356,3 +356,19 @@ func TestProbation_R44(t *testing.T) {
 		t.Error("a month without data must not count as a zero")
 	}
 }
+
+// R4.1: a survey's score, the one home of the dimension weights: worked by
+// hand, attitude 5 x 20 + speed 4 x 15 + quality 3 x 25 + parts 2 x 15 +
+// cost 1 x 25 = 100 + 60 + 75 + 30 + 25 = 290 hundredths, 2.90.
+func TestR4_1_SurveyScore(t *testing.T) {
+	r := Ratings{Attitude: 5, Speed: 4, Quality: 3, Parts: 2, Cost: 1}
+	if r.Hundredths() != 290 || r.Score() != 2.9 {
+		t.Errorf("%d hundredths, score %v", r.Hundredths(), r.Score())
+	}
+	if all5 := (Ratings{Attitude: 5, Speed: 5, Quality: 5, Parts: 5, Cost: 5}); all5.Hundredths() != 500 {
+		t.Errorf("all 5: %d", all5.Hundredths())
+	}
+	if field, bad := (Ratings{Attitude: 5, Speed: 0, Quality: 6, Parts: 1, Cost: 1}).Invalid(); !bad || field != "speed" {
+		t.Errorf("invalid: %s %v", field, bad)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/scoring"
 )
 
 // The contract of the Complaint workflow (R3): its ID, task-queue-independent
@@ -266,14 +267,6 @@ type (
 		Actor  string `json:"actor"`
 		Reason string `json:"reason"`
 	}
-	// Ratings are the five dimensions of R4.1, each 1..5.
-	Ratings struct {
-		Attitude int `json:"attitude"`
-		Speed    int `json:"speed"`
-		Quality  int `json:"quality"`
-		Parts    int `json:"parts"`
-		Cost     int `json:"cost"`
-	}
 	// RecalculateInput is a recalculation's rules for one complaint: the
 	// calendar overrides now in force and, when the recalculation moves
 	// cases to another version, that policy (nil: the complaint keeps its
@@ -311,24 +304,9 @@ type RecalculateResult struct {
 // maxCalendarOverrides bounds the overrides a workflow input may carry.
 const maxCalendarOverrides = 5000
 
-// Score is the survey score of R4.1: sum(rating x weight), 1..5.
-func (r Ratings) Score() float64 {
-	return float64(r.Attitude)*0.20 + float64(r.Speed)*0.15 + float64(r.Quality)*0.25 +
-		float64(r.Parts)*0.15 + float64(r.Cost)*0.25
-}
-
-// Invalid reports the first rating out of 1..5, by its api.md field name.
-func (r Ratings) Invalid() (field string, bad bool) {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"attitude", r.Attitude}, {"speed", r.Speed}, {"quality", r.Quality}, {"parts", r.Parts}, {"cost", r.Cost}} {
-		if f.v < 1 || f.v > 5 {
-			return f.name, true
-		}
-	}
-	return "", false
-}
+// Ratings are the five dimensions of a satisfaction survey (R4.1), each
+// 1..5: scoring's, the one home of their weights and range.
+type Ratings = scoring.Ratings
 
 // Read-model records written by activities (see package activities). Every
 // write is keyed by (complaint_no, seq) or (complaint_no, clock, level), so a

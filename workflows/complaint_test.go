@@ -214,7 +214,7 @@ func TestR3_AllClocksMet(t *testing.T) {
 			t.Errorf("after resolve: %+v", st)
 		}
 	})
-	h.ok(51*time.Hour, UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{5, 5, 5, 5, 5}})
+	h.ok(51*time.Hour, UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{Attitude: 5, Speed: 5, Quality: 5, Parts: 5, Cost: 5}})
 	h.run()
 	var st ComplaintState
 	if err := h.env.GetWorkflowResult(&st); err != nil {
@@ -463,7 +463,7 @@ func TestR3_Reassign(t *testing.T) {
 func TestR3_Reopen(t *testing.T) {
 	h := newHarness(t, monday)
 	h.resolveAt(time.Hour)
-	h.ok(time.Hour+3*sec, UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{4, 4, 4, 4, 4}})
+	h.ok(time.Hour+3*sec, UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{Attitude: 4, Speed: 4, Quality: 4, Parts: 4, Cost: 4}})
 	reopen := 10 * 24 * time.Hour
 	h.ok(reopen, UpdateReopen, ReopenInput{Actor: "agent1", Reason: "leaks again"}, func(st ComplaintState) {
 		if st.Status != StatusReopened || st.FirstTimeFix {
@@ -474,7 +474,7 @@ func TestR3_Reopen(t *testing.T) {
 		}
 	})
 	h.ok(reopen+sec, UpdateResolve, ResolveInput{Actor: "agent1", Resolution: "r2"})
-	h.ok(reopen+2*sec, UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{3, 3, 3, 3, 3}})
+	h.ok(reopen+2*sec, UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{Attitude: 3, Speed: 3, Quality: 3, Parts: 3, Cost: 3}})
 	h.run()
 	if len(h.rec.surveys) != 2 || h.rec.surveys[1].Resolution != 2 {
 		t.Errorf("surveys %+v", h.rec.surveys)
@@ -499,7 +499,7 @@ func TestR3_ForbiddenCommandsRejected(t *testing.T) {
 		{"resolve before plan", UpdateResolve, ResolveInput{Actor: "a", Resolution: "r"}, ErrConflict},
 		{"resume unpaused", UpdateResume, ResumeInput{Actor: "a"}, ErrConflict},
 		{"reopen open", UpdateReopen, ReopenInput{Actor: "a", Reason: "r"}, ErrConflict},
-		{"survey unresolved", UpdateSurvey, SurveyInput{Actor: "a", Ratings: Ratings{5, 5, 5, 5, 5}}, ErrConflict},
+		{"survey unresolved", UpdateSurvey, SurveyInput{Actor: "a", Ratings: Ratings{Attitude: 5, Speed: 5, Quality: 5, Parts: 5, Cost: 5}}, ErrConflict},
 		{"contact without note", UpdateContact, ContactInput{Actor: "a"}, ErrInvalidInput},
 		{"contact in the future", UpdateContact, ContactInput{Actor: "a", Note: "n", ContactedAt: ptr(monday.Add(48 * time.Hour))}, ErrInvalidInput},
 		{"contact before receipt", UpdateContact, ContactInput{Actor: "a", Note: "n", ContactedAt: ptr(monday.Add(-time.Hour))}, ErrInvalidInput},
@@ -524,9 +524,9 @@ func TestR3_ForbiddenCommandsRejected(t *testing.T) {
 	} {
 		h.rejected(next(), tc.name, tc.update, tc.arg, ErrConflict)
 	}
-	h.rejected(next(), "rating 6", UpdateSurvey, SurveyInput{Actor: "a", Ratings: Ratings{5, 6, 5, 5, 5}}, ErrInvalidInput)
-	h.ok(next(), UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{5, 5, 5, 5, 5}})
-	h.rejected(next(), "second survey", UpdateSurvey, SurveyInput{Actor: "a", Ratings: Ratings{5, 5, 5, 5, 5}}, ErrConflict)
+	h.rejected(next(), "rating 6", UpdateSurvey, SurveyInput{Actor: "a", Ratings: Ratings{Attitude: 5, Speed: 6, Quality: 5, Parts: 5, Cost: 5}}, ErrInvalidInput)
+	h.ok(next(), UpdateSurvey, SurveyInput{Actor: "agent1", Ratings: Ratings{Attitude: 5, Speed: 5, Quality: 5, Parts: 5, Cost: 5}})
+	h.rejected(next(), "second survey", UpdateSurvey, SurveyInput{Actor: "a", Ratings: Ratings{Attitude: 5, Speed: 5, Quality: 5, Parts: 5, Cost: 5}}, ErrConflict)
 	h.run()
 	var st ComplaintState
 	if err := h.env.GetWorkflowResult(&st); err != nil {
