@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/big"
 	"slices"
 	"time"
 
@@ -65,17 +64,6 @@ func addMonths(month string, n int) string {
 	t, _ := time.Parse("2006-01", month)
 	return t.AddDate(0, n, 0).Format("2006-01")
 }
-
-// tenthsFromFloat rounds a contract score (float64, one decimal) to tenths.
-func tenthsFromFloat(f float64) (scoring.Tenths, bool) {
-	r := new(big.Rat)
-	if r.SetFloat64(f) == nil {
-		return 0, false // NaN or infinite
-	}
-	return scoring.RoundHalfUp(r), true
-}
-
-func float(t scoring.Tenths) float64 { return float64(t) / 10 }
 
 // ComputeResults computes and publishes the month's results (R4.0-R4.4):
 // for every employee with data in the month (in.Location's zone, default
@@ -183,7 +171,7 @@ func (a *Activities) ComputeResults(ctx context.Context, in workflows.CycleInput
 			}
 			out.Results = append(out.Results, workflows.ResultRef{
 				AssessmentID: r.ID, EmployeeID: r.EmployeeID, TeamID: r.TeamID, ManagerID: manager, HeadID: p.HeadID,
-				Score: float(score), Band: r.Band, Deductions: int(r.DeductionCount),
+				Score: score, Band: r.Band, Deductions: int(r.DeductionCount),
 			})
 		}
 		return nil
@@ -316,7 +304,7 @@ func (a *Activities) FinalizeCycle(ctx context.Context, in workflows.FinalizeInp
 	if policy.StarMinScore == 0 {
 		policy = workflows.DefaultAssessmentPolicy()
 	}
-	starMinScore, _ := tenthsFromFloat(policy.StarMinScore)
+	starMinScore := policy.StarMinScore
 	start, end, err := monthPeriod(in.Month, loc)
 	if err != nil {
 		return out, invalid(errInvalidCycle, "%v", err)
@@ -387,7 +375,7 @@ func serviceStars(rows []db.StarCandidatesRow, minScore scoring.Tenths) []workfl
 			team, top = r.TeamID, score
 		}
 		if score == top && score >= minScore && r.ConfirmedDeductions == 0 {
-			stars = append(stars, workflows.ServiceStar{AssessmentID: r.ID, EmployeeID: r.EmployeeID, TeamID: r.TeamID, Score: float(score)})
+			stars = append(stars, workflows.ServiceStar{AssessmentID: r.ID, EmployeeID: r.EmployeeID, TeamID: r.TeamID, Score: score})
 		}
 	}
 	return stars
@@ -418,10 +406,7 @@ func (a *Activities) recordAppeal(ctx context.Context, rec workflows.AppealRecor
 	if len(events) > 0 {
 		lastSeq, openedAt = events[len(events)-1].Seq, events[0].At
 	}
-	originalScore, ok := tenthsFromFloat(st.OriginalScore)
-	if !ok {
-		return invalid(errInvalidAppeal, "original score %v", st.OriginalScore)
-	}
+	originalScore := st.OriginalScore
 	var (
 		decidedAt         *time.Time
 		decidedBy, reason *string
@@ -449,11 +434,10 @@ func (a *Activities) recordAppeal(ctx context.Context, rec workflows.AppealRecor
 		if c == nil && rec.Decision != nil {
 			c = rec.Decision.CorrectedScore
 		}
-		ok = c != nil
-		if ok {
-			correctedScore, ok = tenthsFromFloat(*c)
+		if c != nil {
+			correctedScore = *c
 		}
-		if !ok || correctedScore < 0 || correctedScore > 1000 {
+		if c == nil || correctedScore < 0 || correctedScore > 1000 {
 			return invalid(errInvalidAppeal, "appeal %s upheld without a corrected score in 0..100", st.ID)
 		}
 		corrected = db.Numeric(correctedScore)

@@ -235,10 +235,10 @@ func TestComputeResultsHandBuiltMonth_R4_0_R4_1_R4_2_R4_3_R4_4(t *testing.T) {
 	}
 	want := []workflows.ResultRef{
 		{AssessmentID: "2026-09_agent1", EmployeeID: "agent1", TeamID: "team-a", ManagerID: "manager1", HeadID: "head1",
-			Score: 53.5, Band: "failing", Deductions: 1},
+			Score: 535, Band: "failing", Deductions: 1},
 		// team-b has no supervisor: its department head manages it (R1).
 		{AssessmentID: "2026-09_agent2", EmployeeID: "agent2", TeamID: "team-b", ManagerID: "head1", HeadID: "head1",
-			Score: 92.0, Band: "excellent", Deductions: 0},
+			Score: 920, Band: "excellent", Deductions: 0},
 	}
 	if !reflect.DeepEqual(out.Results, want) {
 		t.Errorf("results =\n%+v\nwant\n%+v", out.Results, want)
@@ -318,7 +318,7 @@ func TestComputeResultsTwiceSameRowsAndKeepsFinal_R4_4_R6(t *testing.T) {
 		t.Fatal(err)
 	}
 	// agent1: CSAT (5+4+3+5)/4/5 x 100 = 85.0; 0.7 x 85 + 15 + 2.5 = 77.0, minus 20 = 57.0.
-	if third.Results[0].Score != 57.0 || third.Results[1].Score != 92.0 {
+	if third.Results[0].Score != 570 || third.Results[1].Score != 920 {
 		t.Errorf("after late surveys: %+v", third.Results)
 	}
 }
@@ -397,7 +397,7 @@ func TestFinalizeCycleFinalProbationAndStars_R4_4_R4_5_R5_2(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := workflows.FinalizeOutput{Final: 3, Probation: []string{"agent2"}, ServiceStars: []workflows.ServiceStar{
-			{AssessmentID: "2026-08_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 95},
+			{AssessmentID: "2026-08_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 950},
 		}, RewardPolicy: workflows.DefaultRewardPolicy()} // the version in force (issue 12): the rule book's
 		if !reflect.DeepEqual(aug, want) {
 			t.Errorf("August: %+v\nwant %+v", aug, want)
@@ -441,7 +441,7 @@ func TestServiceStarsTiesAndThreshold_R5_2(t *testing.T) {
 	for _, s := range got {
 		ids = append(ids, s.EmployeeID)
 	}
-	if !slices.Equal(ids, []string{"a1", "a2", "d1"}) || got[0].Score != 96.5 {
+	if !slices.Equal(ids, []string{"a1", "a2", "d1"}) || got[0].Score != 965 {
 		t.Errorf("stars = %+v", got)
 	}
 }
@@ -458,7 +458,7 @@ func appealState(n int) workflows.AppealState {
 	st := workflows.AppealState{
 		ID: workflows.AppealID("2026-09_agent1"), AssessmentID: "2026-09_agent1", AppellantID: "agent1",
 		Stage: 1, Status: workflows.AppealOpen, DueAt: time.Date(2026, 10, 10, 0, 0, 0, 0, shanghai),
-		OriginalScore: 53.5, Events: events[:n],
+		OriginalScore: 535, Events: events[:n],
 	}
 	if n >= 2 {
 		st.Stage, st.DueAt = 2, time.Date(2026, 10, 15, 0, 0, 0, 0, shanghai)
@@ -467,7 +467,7 @@ func appealState(n int) workflows.AppealState {
 		st.EscalatedAt = &events[2].At
 	}
 	if n >= 4 {
-		st.Status, st.CorrectedScore = workflows.AppealUpheld, ptr(81.0)
+		st.Status, st.CorrectedScore = workflows.AppealUpheld, ptr(scoring.Tenths(810))
 	}
 	return st
 }
@@ -482,7 +482,7 @@ func TestRecordAppealUpheldCorrectsOnce_R6_R7(t *testing.T) {
 		t.Fatal(err)
 	}
 	decidedAt := time.Date(2026, 10, 15, 10, 0, 0, 0, shanghai)
-	decision := &workflows.DecideAppealInput{Actor: "hr1", Outcome: workflows.AppealUpheld, CorrectedScore: ptr(81.0), Reason: "survey misattributed"}
+	decision := &workflows.DecideAppealInput{Actor: "hr1", Outcome: workflows.AppealUpheld, CorrectedScore: ptr(scoring.Tenths(810)), Reason: "survey misattributed"}
 	recs := []workflows.AppealRecord{
 		{State: appealState(1), Month: "2026-09"},
 		{State: appealState(2), Month: "2026-09"},
@@ -529,7 +529,7 @@ func TestRecordAppealUpheldCorrectsOnce_R6_R7(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Results[0].Score != 81.0 || out.Results[0].Band != "good" {
+	if out.Results[0].Score != 810 || out.Results[0].Band != "good" {
 		t.Errorf("after a rerun: %+v", out.Results[0])
 	}
 	// R7: the trail is append-only.
@@ -604,7 +604,7 @@ func TestRecordCycleStatusOnlyMovesForward_R4_5(t *testing.T) {
 	ctx := context.Background()
 	pub := sep(1, 2)
 	ends := sep(4, 0)
-	stars := []workflows.ServiceStar{{AssessmentID: "2026-08_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 95}}
+	stars := []workflows.ServiceStar{{AssessmentID: "2026-08_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 950}}
 	for _, rec := range []workflows.CycleRecord{
 		{Month: "2026-08", Status: workflows.CycleComputing, StartedBy: "hr1"},
 		{Month: "2026-08", Status: workflows.CyclePublished, StartedBy: "hr1", PublishedAt: &pub, WindowEndsAt: &ends, ResultsCount: 3, OpenAppeals: 1},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/calendar"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/scoring"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -177,7 +179,7 @@ func TestHistory_AssessmentMonth(t *testing.T) {
 		workflows.AppealWorkflowType, workflows.AppealInput{
 			AppealID: workflows.AppealID(lapsedID), AssessmentID: lapsedID, Month: month, AppellantID: "agent5",
 			ManagerID: "manager1", HeadID: "head1", Reason: "the repeat was a warranty recall", OpenedAt: time.Now().AddDate(0, 0, -10),
-			Score: a5["score"].(float64), Policy: policy, Location: "Asia/Shanghai",
+			Score: scoring.Tenths(math.Round(a5["score"].(float64) * 10)), Policy: policy, Location: "Asia/Shanghai",
 		}); err != nil {
 		t.Fatal(err)
 	}

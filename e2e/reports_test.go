@@ -617,6 +617,9 @@ func TestR7_ApprovalsReport(t *testing.T) {
 	// R-3's step has waited 10 days and is past its deadline (a historic
 	// row; the workflow keeps its own timers).
 	s.exec(`UPDATE rewards SET step_since = now() - interval '10 days', due_at = now() - interval '5 days' WHERE nomination_no = 'R-3'`)
+	// R-1's hr step began after R-2's step, but instants are whole seconds
+	// (issue 13): within one second they would tie. Set the order apart.
+	s.exec(`UPDATE rewards SET step_since = step_since - interval '1 minute' WHERE nomination_no = 'R-2'`)
 	r = s.must(s.call("hr1", "GET", "/api/v1/reports/approvals", nil), 200, "report")
 	items := r.items()
 	if got := column(items, "nomination_no"); !slices.Equal(got, []string{"R-3", "R-2", "R-1"}) {

@@ -18,6 +18,7 @@ import (
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/db"
 	"github.com/acme/aftersales/input"
+	"github.com/acme/aftersales/scoring"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -269,11 +270,10 @@ func (s *Server) archivedAppeal(r *http.Request, appealID string) (workflows.App
 	st = workflows.AppealState{ID: row.ID, AssessmentID: row.AssessmentID, AppellantID: row.AppellantID, Stage: int(row.Stage),
 		Status: workflows.AppealStatus(row.Status), EscalatedAt: row.EscalatedAt, DueAt: row.DueAt, Events: []workflows.Event{}}
 	if v, ok := db.TenthsOf(row.OriginalScore); ok {
-		st.OriginalScore = float64(v) / 10
+		st.OriginalScore = v
 	}
 	if v, ok := db.TenthsOf(row.CorrectedScore); ok {
-		f := float64(v) / 10
-		st.CorrectedScore = &f
+		st.CorrectedScore = &v
 	}
 	events, err := s.q.ListAppealEvents(r.Context(), appealID)
 	if err != nil {
@@ -330,29 +330,30 @@ func (s *Server) appealCommand(update string) func(w http.ResponseWriter, r *htt
 
 func (s *Server) appealCommands() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"accept-explanation": commandHandler(s.appealCommand(workflows.UpdateAcceptExplanation), func(r *http.Request, in *workflows.AcceptExplanationInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Note = optionalText(errs, "note", in.Note, input.Note)
+		"accept-explanation": commandHandler(s.appealCommand(workflows.UpdateAcceptExplanation), func(r *http.Request, b noteBody, errs fieldErrors) workflows.AcceptExplanationInput {
+			return workflows.AcceptExplanationInput{Actor: principal(r).UserID, Note: optionalText(errs, "note", b.Note, input.Note)}
 		}),
-		"escalate": commandHandler(s.appealCommand(workflows.UpdateEscalateAppeal), func(r *http.Request, in *workflows.EscalateAppealInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Reason = optionalText(errs, "reason", in.Reason, input.Note)
+		"escalate": commandHandler(s.appealCommand(workflows.UpdateEscalateAppeal), func(r *http.Request, b reasonBody, errs fieldErrors) workflows.EscalateAppealInput {
+			return workflows.EscalateAppealInput{Actor: principal(r).UserID, Reason: optionalText(errs, "reason", b.Reason, input.Note)}
 		}),
-		"decision": commandHandler(s.appealCommand(workflows.UpdateDecideAppeal), func(r *http.Request, in *workflows.DecideAppealInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, input.Long)
-			switch in.Outcome {
+		"decision": commandHandler(s.appealCommand(workflows.UpdateDecideAppeal), func(r *http.Request, b appealDecisionBody, errs fieldErrors) workflows.DecideAppealInput {
+			in := workflows.DecideAppealInput{Actor: principal(r).UserID, Outcome: b.Outcome, Reason: textField(errs, "reason", b.Reason, input.Long)}
+			switch b.Outcome {
 			case workflows.AppealUpheld:
-				if in.CorrectedScore == nil {
+				score, err := scoring.ParseTenths(string(deref((*string)(b.CorrectedScore))))
+				if b.CorrectedScore == nil || err != nil || score < 0 || score > 1000 {
 					errs.add("corrected_score", "required when upheld: 0 to 100, one decimal")
+				} else {
+					in.CorrectedScore = &score
 				}
 			case workflows.AppealRejected:
-				if in.CorrectedScore != nil {
+				if b.CorrectedScore != nil {
 					errs.add("corrected_score", "only with outcome upheld")
 				}
 			default:
 				errs.add("outcome", "must be upheld or rejected")
 			}
+			return in
 		}),
 	}
 }

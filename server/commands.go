@@ -1,12 +1,10 @@
 package server
 
 import (
-	"encoding/json"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strings"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -17,9 +15,6 @@ import (
 
 // Commands on running cases (complaints, appeals, rewards) are Temporal
 // updates: decoded and checked here, validated again by the workflow.
-
-// fieldName is how a validator's message starts: the field it is about.
-var fieldName = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)?$`)
 
 // idempotencyKeyHeader names a command: a retry with the same key is the
 // same Temporal update (the key is its update ID), so it is applied at most
@@ -54,15 +49,12 @@ func (s *Server) sendUpdate(r *http.Request, workflowID, update string, arg, out
 	case err == nil:
 		return nil
 	case workflows.IsRejection(err, workflows.ErrConflict):
-		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: rejectionMessage(err)}
+		_, msg := workflows.RejectionOf(err)
+		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: msg}
 	case workflows.IsRejection(err, workflows.ErrInvalidInput):
-		// Validator messages start with the field they are about.
-		msg := rejectionMessage(err)
-		field, rest, _ := strings.Cut(msg, " ")
-		if !fieldName.MatchString(field) {
-			field, rest = "body", msg
-		}
-		return badRequest(map[string]string{field: rest})
+		// The validator names the field in its details.
+		rej, msg := workflows.RejectionOf(err)
+		return badRequest(map[string]string{cmp.Or(rej.Field, "body"): msg})
 	case errors.As(err, &missing):
 		return notFound()
 	case ctx.Err() != nil || isUnavailable(err):
@@ -84,44 +76,20 @@ func (s *Server) sendUpdate(r *http.Request, workflowID, update string, arg, out
 	}
 }
 
-// rejectionMessage is the validator's own message, without the SDK's wrapping.
-func rejectionMessage(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, " (type: "); i > 0 {
-		msg = msg[:i]
-	}
-	return msg
-}
-
-// commandHandler decodes and checks a command body, then sends it.
-// check fills the actor and reports field problems.
-//
-// serverFields are input fields the server fills itself (the actor is the
-// authenticated caller, R1/R7; a new assignee's team comes from the
-// database): a client sending them gets 400, not a silent overwrite.
-func commandHandler[T any](send func(w http.ResponseWriter, r *http.Request, arg any) error, check func(r *http.Request, in *T, errs fieldErrors), serverFields ...string) handlerFunc {
-	serverFields = append(serverFields, "actor")
+// commandHandler decodes a command's body B (only what a client may say:
+// a field the server sets, such as the actor, is an unknown field), builds
+// the workflow's input from it and the caller (R1/R7: the actor is the
+// authenticated caller), reporting field problems, then sends it.
+func commandHandler[B, In any](send func(w http.ResponseWriter, r *http.Request, arg any) error, build func(r *http.Request, body B, errs fieldErrors) In) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var in T
+		var body B
 		if r.ContentLength != 0 {
-			body, err := readBody(w, r)
-			if err != nil {
-				return err
-			}
-			var top map[string]json.RawMessage
-			if json.Unmarshal(body, &top) == nil {
-				for _, f := range serverFields {
-					if _, ok := top[f]; ok {
-						return badRequest(map[string]string{f: "unknown field: the server sets it"})
-					}
-				}
-			}
-			if err := decodeBody(body, &in); err != nil {
+			if err := decodeJSON(w, r, &body); err != nil {
 				return err
 			}
 		}
 		errs := fieldErrors{}
-		check(r, &in, errs)
+		in := build(r, body, errs)
 		if err := errs.err(); err != nil {
 			return err
 		}

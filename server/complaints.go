@@ -453,61 +453,59 @@ func (s *Server) complaintCommand(update string) func(w http.ResponseWriter, r *
 }
 
 func (s *Server) complaintCommands() map[string]handlerFunc {
+	me := func(r *http.Request) string { return principal(r).UserID }
 	return map[string]handlerFunc{
-		"contact": commandHandler(s.complaintCommand(workflows.UpdateContact), func(r *http.Request, in *workflows.ContactInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Note = textField(errs, "note", in.Note, input.Note)
-			if in.ContactedAt != nil && in.ContactedAt.After(time.Now().Add(time.Minute)) {
+		"contact": commandHandler(s.complaintCommand(workflows.UpdateContact), func(r *http.Request, b contactBody, errs fieldErrors) workflows.ContactInput {
+			if b.ContactedAt != nil && b.ContactedAt.After(time.Now().Add(time.Minute)) {
 				errs.add("contacted_at", "must not be in the future")
 			}
+			return workflows.ContactInput{Actor: me(r), Note: textField(errs, "note", b.Note, input.Note), ContactedAt: b.ContactedAt}
 		}),
-		"plan": commandHandler(s.complaintCommand(workflows.UpdatePlan), func(r *http.Request, in *workflows.PlanInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Plan = textField(errs, "plan", in.Plan, input.Long)
+		"plan": commandHandler(s.complaintCommand(workflows.UpdatePlan), func(r *http.Request, b planBody, errs fieldErrors) workflows.PlanInput {
+			return workflows.PlanInput{Actor: me(r), Plan: textField(errs, "plan", b.Plan, input.Long)}
 		}),
-		"resolve": commandHandler(s.complaintCommand(workflows.UpdateResolve), func(r *http.Request, in *workflows.ResolveInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Resolution = textField(errs, "resolution", in.Resolution, input.Long)
+		"resolve": commandHandler(s.complaintCommand(workflows.UpdateResolve), func(r *http.Request, b resolveBody, errs fieldErrors) workflows.ResolveInput {
+			return workflows.ResolveInput{Actor: me(r), Resolution: textField(errs, "resolution", b.Resolution, input.Long)}
 		}),
-		"pause": commandHandler(s.complaintCommand(workflows.UpdatePause), func(r *http.Request, in *workflows.PauseInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, input.Note)
+		"pause": commandHandler(s.complaintCommand(workflows.UpdatePause), func(r *http.Request, b reasonBody, errs fieldErrors) workflows.PauseInput {
+			return workflows.PauseInput{Actor: me(r), Reason: textField(errs, "reason", b.Reason, input.Note)}
 		}),
-		"resume": commandHandler(s.complaintCommand(workflows.UpdateResume), func(r *http.Request, in *workflows.ResumeInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
+		"resume": commandHandler(s.complaintCommand(workflows.UpdateResume), func(r *http.Request, _ noBody, _ fieldErrors) workflows.ResumeInput {
+			return workflows.ResumeInput{Actor: me(r)}
 		}),
-		"reassign": commandHandler(s.complaintCommand(workflows.UpdateReassign), func(r *http.Request, in *workflows.ReassignInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, input.Note)
-			u := s.placeAgent(r.Context(), errs, "assignee_id", in.AssigneeID)
-			in.TeamID, in.ManagerID, in.HeadID = u.TeamID, escalationManager(u), u.HeadID
-		}, "team_id", "manager_id", "head_id"),
-		"extend": commandHandler(s.complaintCommand(workflows.UpdateExtend), func(r *http.Request, in *workflows.ExtendInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, input.Note)
-			switch in.Clock {
+		"reassign": commandHandler(s.complaintCommand(workflows.UpdateReassign), func(r *http.Request, b reassignBody, errs fieldErrors) workflows.ReassignInput {
+			// The new assignee's team and managers are the directory's.
+			u := s.placeAgent(r.Context(), errs, "assignee_id", b.AssigneeID)
+			return workflows.ReassignInput{Actor: me(r), AssigneeID: b.AssigneeID, TeamID: u.TeamID, ManagerID: escalationManager(u),
+				HeadID: u.HeadID, Reason: textField(errs, "reason", b.Reason, input.Note)}
+		}),
+		"extend": commandHandler(s.complaintCommand(workflows.UpdateExtend), func(r *http.Request, b extendBody, errs fieldErrors) workflows.ExtendInput {
+			switch b.Clock {
 			case workflows.ClockContact, workflows.ClockPlan, workflows.ClockResolution:
 			default:
 				errs.add("clock", "must be contact, plan or resolution")
 			}
-			if in.DueAt.IsZero() {
+			in := workflows.ExtendInput{Actor: me(r), Clock: b.Clock, Reason: textField(errs, "reason", b.Reason, input.Note)}
+			if b.DueAt == nil {
 				errs.add("due_at", "required, an RFC 3339 instant")
-			} else if p := input.Horizon(in.DueAt, time.Now()); p != "" {
+			} else if p := input.Horizon(*b.DueAt, time.Now()); p != "" {
 				errs.add("due_at", p)
+			} else {
+				in.DueAt = *b.DueAt
 			}
+			return in
 		}),
-		"reopen": commandHandler(s.complaintCommand(workflows.UpdateReopen), func(r *http.Request, in *workflows.ReopenInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, input.Note)
+		"reopen": commandHandler(s.complaintCommand(workflows.UpdateReopen), func(r *http.Request, b reasonBody, errs fieldErrors) workflows.ReopenInput {
+			return workflows.ReopenInput{Actor: me(r), Reason: textField(errs, "reason", b.Reason, input.Note)}
 		}),
-		"survey": commandHandler(s.gatedSurvey(s.complaintCommand(workflows.UpdateSurvey)), func(r *http.Request, in *workflows.SurveyInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			if field, bad := in.Ratings.Invalid(); bad {
+		"survey": commandHandler(s.gatedSurvey(s.complaintCommand(workflows.UpdateSurvey)), func(r *http.Request, b surveyBody, errs fieldErrors) workflows.SurveyInput {
+			if field, bad := b.Ratings.Invalid(); bad {
 				errs.add("ratings."+field, "required, 1 (very dissatisfied) to 5 (very satisfied)")
 			}
-			if in.SurveyedAt != nil && in.SurveyedAt.After(time.Now().Add(time.Minute)) {
+			if b.SurveyedAt != nil && b.SurveyedAt.After(time.Now().Add(time.Minute)) {
 				errs.add("surveyed_at", "must not be in the future")
 			}
+			return workflows.SurveyInput{Actor: me(r), Ratings: b.Ratings, SurveyedAt: b.SurveyedAt}
 		}),
 	}
 }

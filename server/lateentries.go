@@ -231,7 +231,8 @@ func (s *Server) askCycle(ctx context.Context, g *monthGate) error {
 		// Accepted and already answered: nothing to wait for.
 		return nil
 	case workflows.IsRejection(err, workflows.ErrConflict):
-		return monthClosed(g.month, rejectionMessage(err))
+		_, msg := workflows.RejectionOf(err)
+		return monthClosed(g.month, msg)
 	case errors.As(err, &missing):
 		// A cycle row without a running cycle: it has ended (final) or
 		// failed. Nothing would count the entry.
@@ -365,7 +366,7 @@ func (s *Server) reaskCycle(ctx context.Context, month string, requestedAt time.
 		// counted (only a survey applied by its complaint after its request's
 		// deadline can get here). Said loudly, then settled.
 		s.log.ErrorContext(ctx, "reconcile: a late entry may have been stored after its month closed; it is not counted",
-			"month", month, "requested_at", requestedAt, "error", rejectionMessage(err))
+			"month", month, "requested_at", requestedAt, "error", err)
 	case errors.As(err, &missing):
 		// No running cycle: none yet (it will count the entry) or it ended.
 	default:

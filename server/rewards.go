@@ -458,50 +458,52 @@ func roleNames(p auth.Principal) []string {
 
 func (s *Server) rewardCommands() map[string]handlerFunc {
 	decision := func(update string, commentRequired bool) handlerFunc {
-		return commandHandler(s.rewardCommand(update), func(r *http.Request, in *workflows.RewardDecisionInput, errs fieldErrors) {
+		return commandHandler(s.rewardCommand(update), func(r *http.Request, b commentBody, errs fieldErrors) workflows.RewardDecisionInput {
 			me := principal(r)
-			in.Actor, in.ActorRoles = me.UserID, roleNames(me)
+			in := workflows.RewardDecisionInput{Actor: me.UserID, ActorRoles: roleNames(me)}
 			if commentRequired {
-				in.Comment = textField(errs, "comment", in.Comment, input.Long)
+				in.Comment = textField(errs, "comment", b.Comment, input.Long)
 			} else {
-				in.Comment = optionalText(errs, "comment", in.Comment, input.Long)
+				in.Comment = optionalText(errs, "comment", b.Comment, input.Long)
 			}
-		}, "actor_roles")
+			return in
+		})
 	}
 	return map[string]handlerFunc{
 		"approve": decision(workflows.UpdateApprove, false),
 		"reject":  decision(workflows.UpdateReject, true),
 		"return":  decision(workflows.UpdateReturn, true),
-		"resubmit": commandHandler(s.rewardCommand(workflows.UpdateResubmit), func(r *http.Request, in *workflows.ResubmitInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			if in.Kind != nil && !slices.Contains(rewardKinds, *in.Kind) {
+		"resubmit": commandHandler(s.rewardCommand(workflows.UpdateResubmit), func(r *http.Request, b resubmitBody, errs fieldErrors) workflows.ResubmitInput {
+			if b.Kind != nil && !slices.Contains(rewardKinds, *b.Kind) {
 				errs.add("kind", "must be "+rewardKindList)
 			}
-			if in.AmountFen != nil && (*in.AmountFen < 0 || *in.AmountFen > maxAmountFen) {
+			if b.AmountFen != nil && (*b.AmountFen < 0 || *b.AmountFen > maxAmountFen) {
 				errs.add("amount_fen", fmt.Sprintf("a whole number of fen from 0 to %d", int64(maxAmountFen)))
 			}
-			if in.Reason != nil {
-				v := textField(errs, "reason", *in.Reason, input.Long)
+			in := workflows.ResubmitInput{Actor: principal(r).UserID, Kind: b.Kind, AmountFen: b.AmountFen,
+				Comment: optionalText(errs, "comment", b.Comment, input.Long)}
+			if b.Reason != nil {
+				v := textField(errs, "reason", *b.Reason, input.Long)
 				in.Reason = &v
 			}
-			in.Comment = optionalText(errs, "comment", in.Comment, input.Long)
+			return in
 		}),
-		"withdraw": commandHandler(s.rewardCommand(workflows.UpdateWithdraw), func(r *http.Request, in *workflows.WithdrawInput, errs fieldErrors) {
-			in.Actor = principal(r).UserID
-			in.Reason = textField(errs, "reason", in.Reason, input.Note)
+		"withdraw": commandHandler(s.rewardCommand(workflows.UpdateWithdraw), func(r *http.Request, b reasonBody, errs fieldErrors) workflows.WithdrawInput {
+			return workflows.WithdrawInput{Actor: principal(r).UserID, Reason: textField(errs, "reason", b.Reason, input.Note)}
 		}),
-		"payout": commandHandler(s.rewardCommand(workflows.UpdatePayout), func(r *http.Request, in *workflows.PayoutInput, errs fieldErrors) {
+		"payout": commandHandler(s.rewardCommand(workflows.UpdatePayout), func(r *http.Request, b payoutBody, errs fieldErrors) workflows.PayoutInput {
 			me := principal(r)
-			in.Actor, in.ActorRoles = me.UserID, roleNames(me)
-			in.PaymentRef = lineField(errs, "payment_ref", in.PaymentRef, input.Name, false)
-			in.IssuedRef = lineField(errs, "issued_ref", in.IssuedRef, input.Name, false)
+			in := workflows.PayoutInput{Actor: me.UserID, ActorRoles: roleNames(me),
+				PaymentRef: lineField(errs, "payment_ref", b.PaymentRef, input.Name, false),
+				IssuedRef:  lineField(errs, "issued_ref", b.IssuedRef, input.Name, false)}
 			switch {
 			case in.PaymentRef == "" && in.IssuedRef == "":
 				errs.add("payment_ref", "required for a cash reward (issued_ref for the other kinds)")
 			case in.PaymentRef != "" && in.IssuedRef != "":
 				errs.add("issued_ref", "send payment_ref (cash) or issued_ref (honour, training, promotion), not both")
 			}
-		}, "actor_roles"),
+			return in
+		}),
 	}
 }
 

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -274,16 +273,15 @@ func (a *appeal) validateDecide(ctx workflow.Context, in DecideAppealInput) erro
 	}
 	switch in.Outcome {
 	case AppealUpheld:
-		if in.CorrectedScore == nil || *in.CorrectedScore < 0 || *in.CorrectedScore > 100 ||
-			math.Round(*in.CorrectedScore*10) != *in.CorrectedScore*10 {
-			return invalid("corrected_score is required when upheld: 0 to 100, one decimal")
+		if in.CorrectedScore == nil || *in.CorrectedScore < 0 || *in.CorrectedScore > 1000 { // 0.0 .. 100.0
+			return invalid("corrected_score", "is required when upheld: 0 to 100, one decimal")
 		}
 	case AppealRejected:
 		if in.CorrectedScore != nil {
-			return invalid("corrected_score only goes with upheld")
+			return invalid("corrected_score", "only goes with upheld")
 		}
 	default:
-		return invalid("outcome must be upheld or rejected")
+		return invalid("outcome", "must be upheld or rejected")
 	}
 	return nil
 }
@@ -335,6 +333,6 @@ func (a *appeal) decide(ctx workflow.Context, in DecideAppealInput) (AppealState
 // workflow (issue 13 item 5). The cycle starts appeals as its children:
 // ChildWorkflowOptions.StaticSummary is where it goes (assessment.go).
 func (in AppealInput) StaticSummary() string {
-	return fmt.Sprintf("Appeal %s: %s appeals %s (score %.1f), opened %s",
+	return fmt.Sprintf("Appeal %s: %s appeals %s (score %s), opened %s",
 		in.AppealID, in.AppellantID, in.AssessmentID, in.Score, shownAt(in.OpenedAt, locationOf(in.Location)))
 }

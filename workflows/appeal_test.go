@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/acme/aftersales/scoring"
 )
 
 // fourEyesRefused checks a decision is refused as a conflict (409) whose
@@ -56,7 +58,7 @@ func TestAppealR6FourEyesStage1ManagerCannotDecideHRCan(t *testing.T) {
 		DecideAppealInput{Actor: "manager1", Outcome: AppealRejected, Reason: "my assessment stands"},
 		fourEyesRefused(t, "manager1", "four eyes (R6): manager1 handled stage 1 of this appeal; HR or head1 decides"))
 	updateAt(env, &pending, stage2+2*time.Hour, UpdateDecideAppeal,
-		DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(75.0), Reason: "surveys reassigned"},
+		DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(scoring.Tenths(750)), Reason: "surveys reassigned"},
 		decidedBy(t, "hr1"))
 	runAppeal(t, env, appealInput(tuesday), &pending, "hr1", AppealUpheld)
 }
@@ -94,7 +96,7 @@ func TestAppealR6FourEyesSkipLevelHeadDecidesAfterSupervisor(t *testing.T) {
 		}
 	})
 	updateAt(env, &pending, 2*time.Hour, UpdateDecideAppeal,
-		DecideAppealInput{Actor: "head1", Outcome: AppealUpheld, CorrectedScore: ptr(80.0), Reason: "skip-level review"},
+		DecideAppealInput{Actor: "head1", Outcome: AppealUpheld, CorrectedScore: ptr(scoring.Tenths(800)), Reason: "skip-level review"},
 		decidedBy(t, "head1"))
 	runAppeal(t, env, appealInput(tuesday), &pending, "head1", AppealUpheld)
 }

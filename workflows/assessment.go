@@ -420,11 +420,11 @@ func (c *cycle) validateLateEntry(ctx workflow.Context, in LateEntryInput) error
 		return err
 	}
 	if in.At.IsZero() {
-		return invalid("at is required: the entry's own instant (R4.0)")
+		return invalid("at", "is required: the entry's own instant (R4.0)")
 	}
 	if c.in.Location != "" {
 		if loc, err := time.LoadLocation(c.in.Location); err == nil && in.At.In(loc).Format("2006-01") != c.in.Month {
-			return invalid("at %s is not in %s (R4.0)", in.At.Format(time.RFC3339), c.in.Month)
+			return invalid("at", "%s is not in %s (R4.0)", in.At.Format(time.RFC3339), c.in.Month)
 		}
 	}
 	switch {

@@ -98,7 +98,7 @@ type AssessmentPolicy struct {
 	Stage2WorkingDays   int `json:"stage2_working_days"`   // 5
 	ReminderWorkingDays int `json:"reminder_working_days"` // 3
 	// R5.2: a month's CSI service star has the team's top score, at least this.
-	StarMinScore float64 `json:"star_min_score"` // 90
+	StarMinScore scoring.Tenths `json:"star_min_score"` // 90.0
 	// R4.6: the annual grades' percentages. The cycle does not use them;
 	// the annual report takes the version in force at the year's end.
 	Annual scoring.Policy `json:"annual"`
@@ -107,7 +107,7 @@ type AssessmentPolicy struct {
 // DefaultAssessmentPolicy is the policy of R4.5 and R6.
 func DefaultAssessmentPolicy() AssessmentPolicy {
 	return AssessmentPolicy{Version: 1, PublicationWorkingDays: 3, Stage1WorkingDays: 2, Stage2WorkingDays: 5, ReminderWorkingDays: 3,
-		StarMinScore: 90, Annual: scoring.DefaultPolicy()}
+		StarMinScore: 900, Annual: scoring.DefaultPolicy()}
 }
 
 // Validate reports a policy that cannot work.
@@ -120,7 +120,7 @@ func (p AssessmentPolicy) Validate() error {
 		return fmt.Errorf("the stage-2 reminder must come before its deadline")
 	case p.PublicationWindow < 0 || p.PublicationWindow > maxPolicyHours:
 		return fmt.Errorf("publication window must be 0..%s", maxPolicyHours)
-	case p.StarMinScore < 0 || p.StarMinScore > 100:
+	case p.StarMinScore < 0 || p.StarMinScore > 1000:
 		return fmt.Errorf("star_min_score must be 0..100")
 	}
 	return p.Annual.Validate()
@@ -201,14 +201,14 @@ type AppealEnded struct {
 // ResultRef is what the cycle keeps of each published result: enough for
 // the open-appeal validator (R6: the appellant owns the result).
 type ResultRef struct {
-	AssessmentID string  `json:"assessment_id"`
-	EmployeeID   string  `json:"employee_id"`
-	TeamID       string  `json:"team_id"`
-	ManagerID    string  `json:"manager_id"` // stage 1 of an appeal
-	HeadID       string  `json:"head_id"`    // a skip-level appeal
-	Score        float64 `json:"score"`      // as published
-	Band         string  `json:"band"`       // as published
-	Deductions   int     `json:"deductions"` // confirmed deductions count
+	AssessmentID string         `json:"assessment_id"`
+	EmployeeID   string         `json:"employee_id"`
+	TeamID       string         `json:"team_id"`
+	ManagerID    string         `json:"manager_id"` // stage 1 of an appeal
+	HeadID       string         `json:"head_id"`    // a skip-level appeal
+	Score        scoring.Tenths `json:"score"`      // as published
+	Band         string         `json:"band"`       // as published
+	Deductions   int            `json:"deductions"` // confirmed deductions count
 }
 
 // ComputeResultsOutput is what ComputeResults wrote for the month.
@@ -218,10 +218,10 @@ type ComputeResultsOutput struct {
 
 // ServiceStar is a month's CSI service star nomination (R5.2).
 type ServiceStar struct {
-	AssessmentID string  `json:"assessment_id"`
-	EmployeeID   string  `json:"employee_id"`
-	TeamID       string  `json:"team_id"`
-	Score        float64 `json:"score"`
+	AssessmentID string         `json:"assessment_id"`
+	EmployeeID   string         `json:"employee_id"`
+	TeamID       string         `json:"team_id"`
+	Score        scoring.Tenths `json:"score"`
 }
 
 // CycleRecord is a cycle's state written to PostgreSQL (idempotent upsert).
@@ -303,7 +303,7 @@ type AppealInput struct {
 	HeadID       string              `json:"head_id"`
 	Reason       string              `json:"reason"`
 	OpenedAt     time.Time           `json:"opened_at"`
-	Score        float64             `json:"score"` // the published score appealed against
+	Score        scoring.Tenths      `json:"score"` // the published score appealed against
 	Policy       AssessmentPolicy    `json:"policy"`
 	Calendar     []calendar.Override `json:"calendar"`
 	Location     string              `json:"location"`
@@ -315,18 +315,18 @@ type AppealInput struct {
 
 // AppealState is the appeal of api.md (GET /appeals/{id}) and every command's answer.
 type AppealState struct {
-	ID               string       `json:"id"`
-	AssessmentID     string       `json:"assessment_id"`
-	AppellantID      string       `json:"appellant_id"`
-	Stage            int          `json:"stage"`
-	Status           AppealStatus `json:"status"`
-	DueAt            time.Time    `json:"due_at"`
-	RemainingSeconds int64        `json:"remaining_seconds"`
-	ReminderAt       *time.Time   `json:"reminder_at,omitempty"`
-	EscalatedAt      *time.Time   `json:"escalated_at"` // the missed stage-2 deadline, escalated to the head of HR
-	OriginalScore    float64      `json:"original_score"`
-	CorrectedScore   *float64     `json:"corrected_score"`
-	Events           []Event      `json:"events"`
+	ID               string          `json:"id"`
+	AssessmentID     string          `json:"assessment_id"`
+	AppellantID      string          `json:"appellant_id"`
+	Stage            int             `json:"stage"`
+	Status           AppealStatus    `json:"status"`
+	DueAt            time.Time       `json:"due_at"`
+	RemainingSeconds int64           `json:"remaining_seconds"`
+	ReminderAt       *time.Time      `json:"reminder_at,omitempty"`
+	EscalatedAt      *time.Time      `json:"escalated_at"` // the missed stage-2 deadline, escalated to the head of HR
+	OriginalScore    scoring.Tenths  `json:"original_score"`
+	CorrectedScore   *scoring.Tenths `json:"corrected_score"`
+	Events           []Event         `json:"events"`
 }
 
 // Refresh recomputes remaining_seconds at now (negative once overdue).
@@ -347,10 +347,10 @@ type (
 		Reason string `json:"reason"`
 	}
 	DecideAppealInput struct {
-		Actor          string       `json:"actor"`
-		Outcome        AppealStatus `json:"outcome"` // upheld or rejected
-		CorrectedScore *float64     `json:"corrected_score"`
-		Reason         string       `json:"reason"`
+		Actor          string          `json:"actor"`
+		Outcome        AppealStatus    `json:"outcome"` // upheld or rejected
+		CorrectedScore *scoring.Tenths `json:"corrected_score"`
+		Reason         string          `json:"reason"`
 	}
 )
 

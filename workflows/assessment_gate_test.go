@@ -60,7 +60,7 @@ func cycleResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) CycleStat
 // refused as such.
 func TestR4_0_LateEntryIsCountedBeforeTheCycleAnswers(t *testing.T) {
 	env, f := newEnv(t, tuesday)
-	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", ManagerID: "manager1", Score: 70}}
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", ManagerID: "manager1", Score: 700}}
 	pending := 0
 	// An appeal keeps the month closing past its window until HR decides it.
 	updateAt(env, &pending, 30*time.Minute, UpdateOpenAppeal, OpenAppealInput{AssessmentID: "2026-02_agent1", AppellantID: "agent1", Reason: "r"}, func(_ any, err error) {
@@ -120,7 +120,7 @@ func TestR4_0_LateEntryIsCountedBeforeTheCycleAnswers(t *testing.T) {
 // was stored).
 func TestR4_0_LateEntryWhileComputingIsRecomputedAfterPublication(t *testing.T) {
 	env, f := newEnv(t, tuesday)
-	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", Score: 70}}
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", Score: 700}}
 	f.failCompute = func(attempt int) bool { return attempt <= 2 } // the first compute is retried for 3 s
 	pending := 0
 	env.RegisterDelayedCallback(func() {
@@ -152,7 +152,7 @@ func TestR4_0_LateEntryWhileComputingIsRecomputedAfterPublication(t *testing.T) 
 // counted. Either counted or refused: never accepted and lost.
 func TestR4_0_EntryAcceptedAsTheWindowEndsIsCountedBeforeFinal(t *testing.T) {
 	env, f := newEnv(t, tuesday)
-	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", Score: 70}}
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", Score: 700}}
 	f.failCompute = func(attempt int) bool { return attempt >= 2 && attempt <= 6 } // the recompute: 1+2+4+8+10 s of retries
 	pending := 0
 	var countedAt time.Time
@@ -215,9 +215,9 @@ func nextRun(t *testing.T, env *testsuite.TestWorkflowEnvironment) CycleInput {
 // at the original window's end.
 func TestR4_5_CycleContinuesAsNewPastItsBudgetAndLosesNothing(t *testing.T) {
 	results := []ResultRef{
-		{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", ManagerID: "manager1", Score: 71.5},
-		{AssessmentID: "2026-02_agent2", EmployeeID: "agent2", TeamID: "team-b", Score: 88},
-		{AssessmentID: "2026-02_agent3", EmployeeID: "agent3", TeamID: "team-a", ManagerID: "manager1", Score: 64},
+		{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", ManagerID: "manager1", Score: 715},
+		{AssessmentID: "2026-02_agent2", EmployeeID: "agent2", TeamID: "team-b", Score: 880},
+		{AssessmentID: "2026-02_agent3", EmployeeID: "agent3", TeamID: "team-a", ManagerID: "manager1", Score: 640},
 	}
 	in := febCycle()
 	in.Budget = CycleBudget{Updates: 2}
@@ -305,7 +305,7 @@ func TestR4_5_CycleContinuesAsNewOnItsHistoryLength(t *testing.T) {
 	in.Budget = CycleBudget{Events: 500}
 	env, f := newEnv(t, tuesday)
 	env.SetDetachedChildWait(false)
-	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", ManagerID: "manager1", Score: 70}}
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", ManagerID: "manager1", Score: 700}}
 	pending := 0
 	updateAt(env, &pending, time.Hour, UpdateOpenAppeal, OpenAppealInput{AssessmentID: "2026-02_agent1", AppellantID: "agent1", Reason: "r"}, func(_ any, err error) {
 		if err != nil {

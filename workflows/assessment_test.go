@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/scoring"
 )
 
 // assessmentFakes stand in for the assessment's activities (mocks belong
@@ -113,7 +114,7 @@ func updateAt(env *testsuite.TestWorkflowEnvironment, pending *int, offset time.
 func appealInput(opened time.Time) AppealInput {
 	return AppealInput{
 		AppealID: "appeal_2026-01_agent1", AssessmentID: "2026-01_agent1", Month: "2026-01", AppellantID: "agent1",
-		ManagerID: "manager1", HeadID: "head1", Reason: "two surveys belong to agent2", OpenedAt: opened, Score: 71.5,
+		ManagerID: "manager1", HeadID: "head1", Reason: "two surveys belong to agent2", OpenedAt: opened, Score: 715,
 		Policy: DefaultAssessmentPolicy(), Location: "Asia/Shanghai",
 	}
 }
@@ -152,7 +153,7 @@ func TestR6_AppealDecidedInTime(t *testing.T) {
 		}
 	}, stage2.Sub(tuesday)+time.Second)
 	updateAt(env, &pending, stage2.Sub(tuesday)+time.Hour, UpdateDecideAppeal,
-		DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(78.5), Reason: "surveys reassigned"},
+		DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(scoring.Tenths(785)), Reason: "surveys reassigned"},
 		func(v any, err error) {
 			if err != nil {
 				t.Errorf("decision: %v", err)
@@ -160,7 +161,7 @@ func TestR6_AppealDecidedInTime(t *testing.T) {
 		})
 	env.ExecuteWorkflow(AppealWorkflowType, appealInput(tuesday))
 	st := appealResult(t, env)
-	if st.Status != AppealUpheld || st.CorrectedScore == nil || *st.CorrectedScore != 78.5 || st.OriginalScore != 71.5 {
+	if st.Status != AppealUpheld || st.CorrectedScore == nil || *st.CorrectedScore != 785 || st.OriginalScore != 715 {
 		t.Errorf("result %+v", st)
 	}
 	if f.count("reminder") != 0 || f.count("escalation") != 0 || f.count("outcome") != 1 {
@@ -260,9 +261,9 @@ func TestR6_Stage2AcrossSpringFestival2026(t *testing.T) {
 			t.Errorf("reminder %v, want %s", st.ReminderAt, want)
 		}
 	})
-	updateAt(env, &pending, 2*time.Minute, UpdateDecideAppeal, DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(80.05), Reason: "r"}, func(_ any, err error) {
+	updateAt(env, &pending, 2*time.Minute, UpdateDecideAppeal, DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(scoring.Tenths(1001)), Reason: "r"}, func(_ any, err error) {
 		if !IsRejection(err, ErrInvalidInput) {
-			t.Errorf("two decimals: %v", err)
+			t.Errorf("over 100: %v", err)
 		}
 	})
 	updateAt(env, &pending, 3*time.Minute, UpdateDecideAppeal, DecideAppealInput{Actor: "agent1", Outcome: AppealRejected, Reason: "r"}, func(_ any, err error) {
@@ -288,8 +289,8 @@ func TestR4_CycleWaitsForAppealsAndRejectsLateOnes(t *testing.T) {
 	start := tuesday // published Tue 10:00; window: Wed, Thu, Fri -> Sat 00:00
 	env, f := newEnv(t, start)
 	f.results = []ResultRef{
-		{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", ManagerID: "manager1", Score: 71.5},
-		{AssessmentID: "2026-02_agent2", EmployeeID: "agent2", TeamID: "team-b", Score: 88},
+		{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", ManagerID: "manager1", Score: 715},
+		{AssessmentID: "2026-02_agent2", EmployeeID: "agent2", TeamID: "team-b", Score: 880},
 	}
 	pending := 0
 	open := func(at time.Duration, id, who string, check func(error)) {
@@ -321,7 +322,7 @@ func TestR4_CycleWaitsForAppealsAndRejectsLateOnes(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		err := env.UpdateWorkflowByID(AppealWorkflowID("2026-02_agent1"), UpdateDecideAppeal, "", &testsuite.TestUpdateCallback{
 			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("decision rejected: %v", err) }, OnComplete: func(any, error) {},
-		}, DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(75.0), Reason: "surveys reassigned"})
+		}, DecideAppealInput{Actor: "hr1", Outcome: AppealUpheld, CorrectedScore: ptr(scoring.Tenths(750)), Reason: "surveys reassigned"})
 		if err != nil {
 			t.Errorf("decision: %v", err)
 		}
@@ -387,8 +388,8 @@ func TestR4_MonthlyStarterPicksThePreviousMonth(t *testing.T) {
 // one RewardApproval per star with a nomination number from month and employee.
 func TestR5_CycleNominatesServiceStars(t *testing.T) {
 	env, f := newEnv(t, tuesday)
-	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", HeadID: "head1", Score: 95}}
-	f.stars = []ServiceStar{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 95}}
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", HeadID: "head1", Score: 950}}
+	f.stars = []ServiceStar{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", Score: 950}}
 	// A stand-in child: the approval itself is tested in reward_test.go.
 	env.RegisterWorkflowWithOptions(func(workflow.Context, RewardInput) error { return nil }, workflow.RegisterOptions{Name: RewardWorkflowType})
 	var nominated []string
@@ -412,7 +413,7 @@ func TestR5_CycleNominatesServiceStars(t *testing.T) {
 // none after the window (Tue 10:00 + 3 working days = Sat 00:00).
 func TestR4_LateEntriesRecomputeWhilePublished(t *testing.T) {
 	env, f := newEnv(t, tuesday)
-	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", Score: 70}}
+	f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", Score: 700}}
 	for _, at := range []time.Duration{time.Hour, 2 * time.Hour, 10 * 24 * time.Hour} {
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalRecompute, nil) }, at)
 	}

@@ -102,7 +102,7 @@ type fieldProblem struct{ field, problem string }
 func rejectBadFields(fields ...fieldProblem) error {
 	for _, f := range fields {
 		if f.problem != "" {
-			return invalid("%s %s", f.field, f.problem)
+			return invalid(f.field, "%s", f.problem)
 		}
 	}
 	return nil

@@ -564,17 +564,22 @@ func (c *complaint) nextDue() *time.Time {
 
 // --- commands -------------------------------------------------------------
 
-func invalid(format string, a ...any) error {
-	return temporal.NewApplicationError(fmt.Sprintf(format, a...), ErrInvalidInput)
+// invalid rejects field's value (its api.md name, e.g. "ratings.speed"):
+// the message starts with the field for people; the details carry it for
+// the HTTP layer (a 400 on that field), which never parses messages.
+func invalid(field, format string, a ...any) error {
+	return temporal.NewApplicationError(field+" "+fmt.Sprintf(format, a...), ErrInvalidInput,
+		Rejection{Field: field, Code: ErrInvalidInput})
 }
 
+// conflict rejects a command the state forbids (HTTP 409).
 func conflict(format string, a ...any) error {
-	return temporal.NewApplicationError(fmt.Sprintf(format, a...), ErrConflict)
+	return temporal.NewApplicationError(fmt.Sprintf(format, a...), ErrConflict, Rejection{Code: ErrConflict})
 }
 
 func required(field, v string) error {
 	if strings.TrimSpace(v) == "" {
-		return invalid("%s is required", field)
+		return invalid(field, "is required")
 	}
 	return nil
 }
@@ -656,10 +661,10 @@ func (c *complaint) validateContact(ctx workflow.Context, in ContactInput) error
 	}
 	if in.ContactedAt != nil {
 		if in.ContactedAt.After(workflow.Now(ctx)) {
-			return invalid("contacted_at is in the future")
+			return invalid("contacted_at", "is in the future")
 		}
 		if c.stamp(*in.ContactedAt).Before(c.in.ReceivedAt) {
-			return invalid("contacted_at is before the complaint was received")
+			return invalid("contacted_at", "is before the complaint was received")
 		}
 	}
 	return rejectBadFields(fieldProblem{"note", requiredText(in.Note, input.Note)})
@@ -797,13 +802,13 @@ func (c *complaint) validateExtend(ctx workflow.Context, in ExtendInput) error {
 	}
 	k := c.clock(in.Clock)
 	if k == nil {
-		return invalid("clock must be contact, plan or resolution")
+		return invalid("clock", "must be contact, plan or resolution")
 	}
 	if !k.open() {
 		return conflict("the %s clock is already met", in.Clock)
 	}
 	if p := input.Horizon(in.DueAt, workflow.Now(ctx)); p != "" {
-		return invalid("due_at %s", p)
+		return invalid("due_at", "%s", p)
 	}
 	if !c.stamp(in.DueAt).After(k.due) {
 		return conflict("a deadline may only move forward (now %s)", k.due.Format(time.RFC3339))
@@ -873,14 +878,14 @@ func (c *complaint) validateSurvey(ctx workflow.Context, in SurveyInput) error {
 		return conflict("this resolution already has its survey")
 	}
 	if field, bad := in.Ratings.Invalid(); bad {
-		return invalid("ratings.%s must be 1..5", field)
+		return invalid("ratings."+field, "must be 1..5")
 	}
 	if in.SurveyedAt != nil {
 		if in.SurveyedAt.After(workflow.Now(ctx)) {
-			return invalid("surveyed_at is in the future")
+			return invalid("surveyed_at", "is in the future")
 		}
 		if c.stamp(*in.SurveyedAt).Before(c.in.ReceivedAt) {
-			return invalid("surveyed_at is before the complaint was received")
+			return invalid("surveyed_at", "is before the complaint was received")
 		}
 	}
 	return nil
@@ -940,11 +945,11 @@ func (c *complaint) validateRecalculate(ctx workflow.Context, in RecalculateInpu
 	}
 	if in.Policy != nil {
 		if err := in.Policy.Validate(); err != nil {
-			return invalid("policy %v", err)
+			return invalid("policy", "%v", err)
 		}
 	}
 	if len(in.Calendar) > maxCalendarOverrides {
-		return invalid("calendar has more than %d overrides", maxCalendarOverrides)
+		return invalid("calendar", "has more than %d overrides", maxCalendarOverrides)
 	}
 	return rejectBadFields(fieldProblem{"batch_id", input.Key(in.BatchID)}, fieldProblem{"reason", requiredText(in.Reason, input.Note)})
 }
@@ -989,4 +994,25 @@ func (c *complaint) recalculate(ctx workflow.Context, in RecalculateInput) (Reca
 func IsRejection(err error, typ string) bool {
 	var app *temporal.ApplicationError
 	return errors.As(err, &app) && app.Type() == typ
+}
+
+// Rejection is what a validator's refusal carries in its details: the
+// field it is about (none for a conflict) and its kind.
+type Rejection struct {
+	Field string `json:"field,omitempty"`
+	Code  string `json:"code"`
+}
+
+// RejectionOf reads a refusal: its details and its message for people,
+// without the SDK's wrapping and without the field it starts with.
+func RejectionOf(err error) (Rejection, string) {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		return Rejection{}, err.Error()
+	}
+	var r Rejection
+	if app.HasDetails() {
+		_ = app.Details(&r) // refusals of older workers carry none: the message alone
+	}
+	return r, strings.TrimPrefix(app.Message(), r.Field+" ")
 }

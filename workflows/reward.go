@@ -401,14 +401,14 @@ func validKindAmount(kind RewardKind, amount int64) error {
 	switch kind {
 	case KindCash:
 		if amount <= 0 {
-			return invalid("amount_fen must be positive for a cash reward")
+			return invalid("amount_fen", "must be positive for a cash reward")
 		}
 	case KindHonour, KindTraining, KindPromotion:
 		if amount != 0 {
-			return invalid("amount_fen only goes with a cash reward")
+			return invalid("amount_fen", "only goes with a cash reward")
 		}
 	default:
-		return invalid("kind must be cash, honour, training or promotion")
+		return invalid("kind", "must be cash, honour, training or promotion")
 	}
 	return nil
 }
@@ -474,12 +474,12 @@ func (w *reward) validatePayout(ctx workflow.Context, in PayoutInput) error {
 			return err
 		}
 		if in.IssuedRef != "" {
-			return invalid("issued_ref is for honours, training places and promotions")
+			return invalid("issued_ref", "is for honours, training places and promotions")
 		}
 		return nil
 	}
 	if in.PaymentRef != "" {
-		return invalid("payment_ref is for cash rewards")
+		return invalid("payment_ref", "is for cash rewards")
 	}
 	return required("issued_ref", in.IssuedRef)
 }

@@ -238,7 +238,7 @@ func TestValidatorsRejectWhatPostgresCannotStore(t *testing.T) {
 
 	t.Run("open appeal", func(t *testing.T) {
 		env, f := newEnv(t, tuesday)
-		f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", ManagerID: "manager1", HeadID: "head1", Score: 71.5}}
+		f.results = []ResultRef{{AssessmentID: "2026-02_agent1", EmployeeID: "agent1", TeamID: "team-a", ManagerID: "manager1", HeadID: "head1", Score: 715}}
 		env.SetDataConverter(rawBytesConverter())
 		h := &hygiene{t: t, env: env, snapshot: queried[CycleState](t, env, QueryCycle, nil)}
 		h.rejects(UpdateOpenAppeal, "reason", badText(input.Long, false), func(v string) any {
