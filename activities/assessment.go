@@ -25,9 +25,6 @@ import (
 // workflows/assessment_contract.go. Each is idempotent: a retry, or a rerun
 // of the same month, leaves the same rows.
 
-// defaultZone is the calendar's zone when an input names none (R2).
-const defaultZone = "Asia/Shanghai"
-
 // probationMonths is R4.4's "three months of probation".
 const probationMonths = 3
 
@@ -41,13 +38,8 @@ func invalid(kind, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), kind, nil)
 }
 
-// zone loads an IANA zone, defaultZone for "".
-func zone(name string) (*time.Location, error) {
-	if name == "" {
-		name = defaultZone
-	}
-	return time.LoadLocation(name)
-}
+// zone is the input's zone (workflows.Zone: no default).
+func zone(name string) (*time.Location, error) { return workflows.Zone(name) }
 
 // monthPeriod is the month "YYYY-MM" as the instants [start, end) in loc (R4.0).
 func monthPeriod(month string, loc *time.Location) (start, end time.Time, err error) {

@@ -384,7 +384,7 @@ func TestFinalizeCycleFinalProbationAndStars_R4_4_R4_5_R5_2(t *testing.T) {
 	// confirmed deduction that month (confirmed after the results were computed).
 	deduction(t, pool, "manager1", "training_unprepared", 20, "confirmed", time.Date(2026, 8, 10, 10, 0, 0, 0, shanghai))
 
-	jul, err := a.FinalizeCycle(ctx, workflows.FinalizeInput{Month: "2026-07", At: sep(3, 10)})
+	jul, err := a.FinalizeCycle(ctx, workflows.FinalizeInput{Month: "2026-07", At: sep(3, 10), Location: "Asia/Shanghai"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestFinalizeCycleFinalProbationAndStars_R4_4_R4_5_R5_2(t *testing.T) {
 		t.Errorf("July: %+v", jul)
 	}
 	for range 2 { // idempotent
-		aug, err := a.FinalizeCycle(ctx, workflows.FinalizeInput{Month: "2026-08", At: sep(5, 10)})
+		aug, err := a.FinalizeCycle(ctx, workflows.FinalizeInput{Month: "2026-08", At: sep(5, 10), Location: "Asia/Shanghai"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -422,10 +422,8 @@ func (c *cycle) validateLateEntry(ctx workflow.Context, in LateEntryInput) error
 	if in.At.IsZero() {
 		return invalid("at", "is required: the entry's own instant (R4.0)")
 	}
-	if c.in.Location != "" {
-		if loc, err := time.LoadLocation(c.in.Location); err == nil && in.At.In(loc).Format("2006-01") != c.in.Month {
-			return invalid("at", "%s is not in %s (R4.0)", in.At.Format(time.RFC3339), c.in.Month)
-		}
+	if in.At.In(c.cal.Location()).Format("2006-01") != c.in.Month {
+		return invalid("at", "%s is not in %s (R4.0)", in.At.Format(time.RFC3339), c.in.Month)
 	}
 	switch {
 	case c.rec.Status == CycleComputing:
@@ -516,26 +514,13 @@ func (c *cycle) openAppeal(ctx workflow.Context, in OpenAppealInput) (OpenAppeal
 	return OpenAppealOutput{AppealID: id, WorkflowID: AppealWorkflowID(in.AssessmentID)}, c.record(ctx)
 }
 
-// newCalendar builds the calendar of a workflow from the overrides it
-// recorded and its zone (deterministic: the zone data is compiled in).
-func newCalendar(location string, overrides []calendar.Override) (*calendar.Calendar, error) {
-	loc := time.UTC
-	if location != "" {
-		var err error
-		if loc, err = time.LoadLocation(location); err != nil {
-			return nil, temporal.NewNonRetryableApplicationError("unknown location", ErrInvalidInput, err)
-		}
-	}
-	return calendar.New(loc, overrides), nil
-}
-
 // MonthlyCycleStarter is what the Schedule runs on the 1st at 02:00 (R4.5):
 // it starts the previous month's cycle under its month's ID, or finds the
 // one HR already started early.
 func MonthlyCycleStarter(ctx workflow.Context, policy AssessmentPolicy, location string) (string, error) {
-	loc, err := time.LoadLocation(location)
+	loc, err := zoneOf(location)
 	if err != nil {
-		return "", temporal.NewNonRetryableApplicationError("unknown location", ErrInvalidInput, err)
+		return "", err
 	}
 	now := workflow.Now(ctx).In(loc)
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0).Format("2006-01")

@@ -113,17 +113,13 @@ func newComplaint(ctx workflow.Context, in ComplaintInput) (*complaint, error) {
 	if err := in.Policy.Validate(); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
 	}
-	loc := time.UTC
-	if in.Location != "" {
-		var err error
-		// Deterministic: the zone data is compiled in (calendar imports time/tzdata).
-		if loc, err = time.LoadLocation(in.Location); err != nil {
-			return nil, temporal.NewNonRetryableApplicationError("unknown location", ErrInvalidInput, err)
-		}
+	cal, err := newCalendar(in.Location, in.Calendar)
+	if err != nil {
+		return nil, err
 	}
 	c := &complaint{
 		in:       in,
-		cal:      calendar.New(loc, in.Calendar),
+		cal:      cal,
 		log:      workflow.GetLogger(ctx),
 		notices:  notifier{log: workflow.GetLogger(ctx)},
 		status:   StatusOpen,

@@ -483,11 +483,3 @@ func (in ComplaintInput) StaticDetails() string {
 		shownVersion(p.Version), p.ContactWithin, p.PlanWithin, p.ResolutionWorkingDays, locationOf(in.Location),
 		len(in.Calendar), p.WarningFraction*100, p.Level2WorkingDays, p.ReopenWithin, p.DeductionPoints)
 }
-
-// locationOf is the zone of a workflow input's Location (UTC when unknown).
-func locationOf(name string) *time.Location {
-	if loc, err := time.LoadLocation(name); err == nil && name != "" {
-		return loc
-	}
-	return time.UTC
-}
