@@ -51,8 +51,9 @@ func TestR2_PolicyVersionsReachNewCasesOnly(t *testing.T) {
 		"no policy":      {map[string]any{"reason": "x"}, "policy"},
 		"zero days":      {map[string]any{"reason": "x", "policy": complaintPolicy(0)}, "policy"},
 		"in the past":    {map[string]any{"reason": "x", "policy": complaintPolicy(5), "effective_from": time.Now().Add(-time.Hour).Format(time.RFC3339)}, "effective_from"},
-		"unknown field":  {map[string]any{"reason": "x", "policy": map[string]any{"resolution_days": 5}}, "resolution_days"},
-		"bad duration":   {map[string]any{"reason": "x", "policy": map[string]any{"contact_within": "a day"}}, "body"},
+		"unknown field":  {map[string]any{"reason": "x", "policy": map[string]any{"resolution_days": 5}}, "policy.resolution_days"},
+		"bad duration":   {map[string]any{"reason": "x", "policy": map[string]any{"contact_within": "a day"}}, "policy"},
+		"wrong type":     {map[string]any{"reason": "x", "policy": map[string]any{"resolution_working_days": "five"}}, "policy.resolution_working_days"},
 		"too many days":  {map[string]any{"reason": "x", "policy": complaintPolicy(61)}, "policy"},
 		"far in advance": {map[string]any{"reason": "x", "policy": complaintPolicy(5), "effective_from": time.Now().AddDate(2, 0, 0).Format(time.RFC3339)}, "effective_from"},
 	} {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -72,10 +73,28 @@ func policyKind(k string) (workflows.PolicyKind, error) {
 }
 
 // policyRequest is the body of a new version of one kind of policy P.
-type policyRequest[P policies.Policy] struct {
-	EffectiveFrom *time.Time `json:"effective_from"` // default: now
-	Reason        string     `json:"reason"`
-	Policy        *P         `json:"policy"`
+type policyRequest struct {
+	EffectiveFrom *time.Time      `json:"effective_from"` // default: now
+	Reason        string          `json:"reason"`
+	Policy        json.RawMessage `json:"policy"` // the kind's policy, decoded on its own (nested field names)
+}
+
+// nested names a nested object's field problems by their path
+// ("policy.contact_within"; "policy" for the object as a whole).
+func nested(prefix string, err error) error {
+	var bad *apiError
+	if !errors.As(err, &bad) || bad.Status != http.StatusBadRequest {
+		return err
+	}
+	fields := map[string]string{}
+	for k, v := range bad.Fields {
+		if k == "body" {
+			fields[prefix] = v
+		} else {
+			fields[prefix+"."+k] = v
+		}
+	}
+	return badRequest(fields)
 }
 
 // POST /api/v1/policies/{kind} (admin): a new version, 201.
@@ -108,9 +127,16 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) error {
 type validator interface{ Validate() error }
 
 func newPolicyVersion[P policies.Policy](s *Server, r *http.Request, kind workflows.PolicyKind, body []byte) (policyRecord, error) {
-	var req policyRequest[P]
+	var req policyRequest
 	if err := decodeBody(body, &req); err != nil {
 		return policyRecord{}, err
+	}
+	var policy *P
+	if len(req.Policy) > 0 && string(req.Policy) != "null" {
+		policy = new(P)
+		if err := decodeBody(req.Policy, policy); err != nil {
+			return policyRecord{}, nested("policy", err)
+		}
 	}
 	now := time.Now()
 	errs := fieldErrors{}
@@ -130,10 +156,10 @@ func newPolicyVersion[P policies.Policy](s *Server, r *http.Request, kind workfl
 	}
 	var version int
 	switch {
-	case req.Policy == nil:
+	case policy == nil:
 		errs.add("policy", "is required")
 	default:
-		if err := any(*req.Policy).(validator).Validate(); err != nil {
+		if err := any(*policy).(validator).Validate(); err != nil {
 			errs.add("policy", err.Error())
 		}
 	}
@@ -152,7 +178,7 @@ func newPolicyVersion[P policies.Policy](s *Server, r *http.Request, kind workfl
 				latest.Version, latest.EffectiveFrom.In(s.loc).Format(time.RFC3339)))
 		}
 		version = int(latest.Version) + 1
-		stored, err := withVersion(*req.Policy, version)
+		stored, err := withVersion(*policy, version)
 		if err != nil {
 			return err
 		}
