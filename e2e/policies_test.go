@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acme/aftersales/calendar"
+	"github.com/acme/aftersales/internal/pgtest"
 	"github.com/acme/aftersales/workflows"
 )
 
@@ -255,4 +257,45 @@ func TestR2_RecalculatedComplaintHistoryRecorded(t *testing.T) {
 			{workflows.UpdateResolve, workflows.ResolveInput{Actor: "agent1", Resolution: "swapped"}, nil},
 			{workflows.UpdateSurvey, workflows.SurveyInput{Actor: "agent1", Ratings: workflows.Ratings{Attitude: 5, Speed: 5, Quality: 5, Parts: 5, Cost: 5}}, nil},
 		}})
+}
+
+// R2, last rule (issue 12): a recalculation asked for while no worker runs
+// is answered at once (202) and waits, durable; when a worker comes back
+// it runs to its end, every case applied exactly once. The same request
+// again (its Idempotency-Key) finds the same batch.
+func TestR2_RecalculationWaitsForItsWorkerAndAppliesOnce(t *testing.T) {
+	pool := pgtest.New(t)
+	s, w, queue := faultStack(t, pool)
+	const n = 12
+	for i := range n {
+		s.must(s.call("agent1", "POST", "/api/v1/complaints", complaintBody(fmt.Sprintf("W-%02d", i))), http.StatusCreated, "complaint")
+	}
+	c := s.must(s.call("agent1", "GET", "/api/v1/complaints/W-00", nil), http.StatusOK, "W-00")
+	received, _ := time.Parse(time.RFC3339, c.body["received_at"].(string))
+	next := calendar.DateOf(calendar.New(shanghai, nil).AddWorkingDays(received, 1).Add(-time.Second), shanghai)
+	s.must(s.call("admin1", http.MethodPut, "/api/v1/calendar/overrides/"+next.String(), map[string]any{"working": false, "note": "day off"}),
+		http.StatusCreated, "override")
+
+	w.Stop() // the worker is gone
+	key := "recalc-while-down"
+	r := s.timedCall("officer1", "POST", "/api/v1/recalculations", map[string]any{"reason": "day off"}, key)
+	if r.status != http.StatusAccepted || r.body["status"] != "running" || r.body["total"] != float64(n) || r.body["id"] != key {
+		t.Fatalf("apply while no worker runs: %d %s", r.status, r.raw)
+	}
+	startWorker(t, s.temporal, queue, pool) // back
+	var report response
+	s.poll("the batch's end", 60*time.Second, func() bool {
+		report = s.call("officer1", "GET", "/api/v1/recalculations/"+key, nil)
+		return report.body["status"] == "completed"
+	})
+	if report.body["changed"] != float64(n) || report.body["failed"] != float64(0) {
+		t.Fatalf("report: %s", report.raw)
+	}
+	if again := s.timedCall("officer1", "POST", "/api/v1/recalculations", map[string]any{"reason": "day off"}, key); again.status != http.StatusAccepted ||
+		again.body["status"] != "completed" {
+		t.Errorf("the same key again: %d %s", again.status, again.raw)
+	}
+	if got := countRows(t, pool, `SELECT count(*) FROM complaint_events WHERE type = 'recalculated'`); got != n {
+		t.Errorf("%d recalculated events, want one per complaint (%d)", got, n)
+	}
 }

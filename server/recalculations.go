@@ -184,19 +184,25 @@ func (s *Server) applyRecalculation(w http.ResponseWriter, r *http.Request) erro
 	in := workflows.RecalculationInput{ID: id, Actor: principal(r).UserID, Reason: req.Reason, RequestedAt: time.Now(),
 		ComplaintNos: rules.cases, Calendar: rules.calendar, Policy: rules.policy}
 	_, err = s.temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
-		ID:                       workflows.RecalculationWorkflowID(id),
-		TaskQueue:                s.queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		ID:        workflows.RecalculationWorkflowID(id),
+		TaskQueue: s.queue,
+		// Tell "started now" from "exists" (a retry with the same key,
+		// running or done): the answer differs (see below).
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.RecalculationWorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
+	report := in.FirstReport() // started now: its report is known without asking a worker
+	switch {
+	case errors.As(err, &started): // a retry with the same key: the batch as it is
+		if report, err = s.recalculation(r.Context(), id); err != nil {
+			return err
+		}
+	case err != nil:
 		return fmt.Errorf("start recalculation: %w", err)
 	}
-	report, err := s.recalculation(r.Context(), id)
-	if err != nil {
-		return err
-	}
+	s.localReport(&report)
 	writeJSON(w, http.StatusAccepted, report)
 	return nil
 }

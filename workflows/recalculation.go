@@ -77,6 +77,18 @@ type RecalculationReport struct {
 	FinishedAt    *time.Time          `json:"finished_at"`
 }
 
+// FirstReport is the batch's report before any case: what the workflow
+// starts from and what the request that started it answers.
+func (in RecalculationInput) FirstReport() RecalculationReport {
+	r := RecalculationReport{ID: in.ID, Status: "running", RequestedBy: in.Actor, RequestedAt: in.RequestedAt,
+		Reason: in.Reason, Total: len(in.ComplaintNos), Items: []RecalculationItem{}}
+	if in.Policy != nil {
+		v := in.Policy.Version
+		r.PolicyVersion = &v
+	}
+	return r
+}
+
 // RecalculateComplaintInput is one case of the batch.
 type RecalculateComplaintInput struct {
 	ComplaintNo string           `json:"complaint_no"`
@@ -94,12 +106,7 @@ const (
 func Recalculation(ctx workflow.Context, in RecalculationInput) (RecalculationReport, error) {
 	first := in.Report.ID == ""
 	if first {
-		in.Report = RecalculationReport{ID: in.ID, Status: "running", RequestedBy: in.Actor, RequestedAt: in.RequestedAt,
-			Reason: in.Reason, Total: len(in.ComplaintNos), Items: []RecalculationItem{}}
-		if in.Policy != nil {
-			v := in.Policy.Version
-			in.Report.PolicyVersion = &v
-		}
+		in.Report = in.FirstReport()
 	}
 	// Before anything blocks: the request that started the batch asks at once.
 	report := &in.Report
