@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,9 +38,24 @@ func InForce[P Policy](ctx context.Context, q *db.Queries, kind workflows.Policy
 	return Decode[P](row.Body)
 }
 
+// Store reads stored versions for one database. A version never changes
+// once written (the table is append-only), so each is read once: every
+// complaint's start needs one, and no start should pay a query for it.
+type Store struct {
+	q      *db.Queries
+	bodies sync.Map // "kind/version" -> body
+}
+
+// NewStore reads versions through q.
+func NewStore(q *db.Queries) *Store { return &Store{q: q} }
+
 // Version is version v of kind.
-func Version[P Policy](ctx context.Context, q *db.Queries, kind workflows.PolicyKind, v int) (P, error) {
-	row, err := q.GetPolicy(ctx, db.GetPolicyParams{Kind: string(kind), Version: int32(v)})
+func Version[P Policy](ctx context.Context, s *Store, kind workflows.PolicyKind, v int) (P, error) {
+	key := fmt.Sprintf("%s/%d", kind, v)
+	if body, ok := s.bodies.Load(key); ok {
+		return Decode[P](body.([]byte))
+	}
+	row, err := s.q.GetPolicy(ctx, db.GetPolicyParams{Kind: string(kind), Version: int32(v)})
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = ErrNoVersion
 	}
@@ -47,6 +63,7 @@ func Version[P Policy](ctx context.Context, q *db.Queries, kind workflows.Policy
 		var zero P
 		return zero, fmt.Errorf("%s policy version %d: %w", kind, v, err)
 	}
+	s.bodies.Store(key, row.Body)
 	return Decode[P](row.Body)
 }
 

@@ -18,13 +18,13 @@ import (
 func TestVersionOneIsTheRuleBook(t *testing.T) {
 	q := db.New(pgtest.New(t))
 	ctx := context.Background()
-	sla, err := policies.Version[workflows.SLAPolicy](ctx, q, workflows.PolicyComplaint, 1)
+	sla, err := policies.Version[workflows.SLAPolicy](ctx, policies.NewStore(q), workflows.PolicyComplaint, 1)
 	check(t, sla, workflows.DefaultSLAPolicy(), err)
-	reward, err := policies.Version[workflows.RewardPolicy](ctx, q, workflows.PolicyReward, 1)
+	reward, err := policies.Version[workflows.RewardPolicy](ctx, policies.NewStore(q), workflows.PolicyReward, 1)
 	check(t, reward, workflows.DefaultRewardPolicy(), err)
 	assess, err := policies.InForce[workflows.AssessmentPolicy](ctx, q, workflows.PolicyAssessment, time.Now())
 	check(t, assess, workflows.DefaultAssessmentPolicy(), err)
-	if _, err := policies.Version[workflows.SLAPolicy](ctx, q, workflows.PolicyComplaint, 2); err == nil {
+	if _, err := policies.Version[workflows.SLAPolicy](ctx, policies.NewStore(q), workflows.PolicyComplaint, 2); err == nil {
 		t.Error("version 2 found before it was made")
 	}
 }

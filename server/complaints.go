@@ -172,7 +172,7 @@ func (s *Server) startComplaint(ctx context.Context, c db.GetComplaintIntakeRow,
 		return err
 	}
 	// The version the intake row was given: in force at receipt (R2).
-	policy, err := policies.Version[workflows.SLAPolicy](ctx, s.q, workflows.PolicyComplaint, int(c.PolicyVersion))
+	policy, err := policies.Version[workflows.SLAPolicy](ctx, s.policies, workflows.PolicyComplaint, int(c.PolicyVersion))
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (s *Server) recalcRules(ctx context.Context, req recalcRequest, errs fieldE
 		}
 	}
 	if req.PolicyVersion != nil {
-		p, err := policies.Version[workflows.SLAPolicy](ctx, s.q, workflows.PolicyComplaint, *req.PolicyVersion)
+		p, err := policies.Version[workflows.SLAPolicy](ctx, s.policies, workflows.PolicyComplaint, *req.PolicyVersion)
 		switch {
 		case errors.Is(err, policies.ErrNoVersion):
 			errs.add("policy_version", "no such complaint policy version")

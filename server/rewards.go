@@ -199,7 +199,7 @@ func (s *Server) startReward(ctx context.Context, existing db.GetRewardRow, nomi
 		return err
 	}
 	// The version the nomination was given: in force at its instant.
-	policy, err := policies.Version[workflows.RewardPolicy](ctx, s.q, workflows.PolicyReward, int(existing.PolicyVersion))
+	policy, err := policies.Version[workflows.RewardPolicy](ctx, s.policies, workflows.PolicyReward, int(existing.PolicyVersion))
 	if err != nil {
 		return err
 	}

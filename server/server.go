@@ -23,6 +23,7 @@ import (
 	"github.com/acme/aftersales/auth"
 	"github.com/acme/aftersales/console"
 	"github.com/acme/aftersales/db"
+	"github.com/acme/aftersales/policies"
 )
 
 // Options are the server's dependencies.
@@ -74,6 +75,8 @@ type Server struct {
 	auth     auth.Authenticator
 	loc      *time.Location
 	queue    string
+	// policies reads the stored policy versions (each once).
+	policies *policies.Store
 	// publicationWindow replaces the assessment policy's working-day
 	// window when set (Options.PublicationWindow).
 	publicationWindow time.Duration
@@ -109,6 +112,7 @@ func New(o Options) (*Server, error) {
 		log:      o.Logger,
 		pool:     o.Pool,
 		q:        db.New(o.Pool),
+		policies: policies.NewStore(db.New(o.Pool)),
 		temporal: o.Temporal,
 		auth:     o.Auth,
 		loc:      o.Location,
