@@ -20,6 +20,8 @@ type complaintPage struct {
 	Escalations                                                 []complaintEscalation
 	Events                                                      []eventRow
 	Actions                                                     []action
+	// PolicyVersion is the complaint policy it runs by (R2: kept).
+	PolicyVersion int
 }
 
 type complaintClock struct {
@@ -70,6 +72,7 @@ func (c *Console) complaintData(r *http.Request, d directory) (any, error) {
 	page := complaintPage{
 		No: st.ComplaintNo, StatusLabel: statusLabels[string(st.Status)], ReceivedISO: iso(st.ReceivedAt),
 		ReceivedLocal: c.when(st.ReceivedAt), Assignee: d.name(st.AssigneeID), Team: d.teamName(st.TeamID),
+		PolicyVersion: st.PolicyVersion,
 	}
 	for _, k := range st.Clocks {
 		row := complaintClock{ClockLabel: clockLabels[string(k.Name)], DueISO: iso(k.DueAt), DueLocal: c.when(k.DueAt),

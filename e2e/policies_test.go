@@ -232,6 +232,7 @@ func TestConsole_R2_PolicyAndRecalculation(t *testing.T) {
 	}
 	b.open("/console/complaints/CR-1")
 	b.waitText("#main", "Deadlines recalculated")
+	b.waitText("#main", "SLA policy version 1") // received before version 2: keeps 1 (R2)
 	b.waitText("#main", "company day off")
 	if r := s.call("agent1", "GET", "/api/v1/complaints/CR-2", nil); strings.Contains(string(r.raw), "recalculated") {
 		t.Error("CR-2 was recalculated without being chosen")
