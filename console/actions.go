@@ -67,13 +67,26 @@ func (c *Console) commandBody(form url.Values) ([]byte, error) {
 func (c *Console) jsonValue(field, v string) any {
 	switch {
 	case numberFields[field]:
-		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			return json.Number(strconv.FormatFloat(n, 'f', -1, 64))
-		}
+		return jsonNumber(v)
 	case strings.HasSuffix(field, "_at"):
-		if t, err := time.ParseInLocation(localInstant, v, c.loc); err == nil {
-			return t.Format(time.RFC3339)
-		}
+		return c.instant(v)
+	}
+	return v
+}
+
+// instant sends a datetime-local value as an RFC 3339 instant in the
+// calendar's zone, anything else as text for the API to name.
+func (c *Console) instant(v string) any {
+	if t, err := time.ParseInLocation(localInstant, v, c.loc); err == nil {
+		return t.Format(time.RFC3339)
+	}
+	return v
+}
+
+// jsonNumber sends a number as one, anything else as text for the API to name.
+func jsonNumber(v string) any {
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		return json.Number(strconv.FormatFloat(n, 'f', -1, 64))
 	}
 	return v
 }

@@ -162,7 +162,7 @@ func (c *Console) policiesData(r *http.Request, d directory) (any, error) {
 func (c *Console) preview(r *http.Request, page *policiesPage) error {
 	body := map[string]any{}
 	if v := r.URL.Query().Get("policy_version"); v != "" {
-		body["policy_version"] = c.jsonNumber(v)
+		body["policy_version"] = jsonNumber(v)
 		page.PreviewVersion = v
 	}
 	j, _ := json.Marshal(body)
@@ -256,14 +256,6 @@ func rulesText(policy json.RawMessage, kind string) string {
 	return strings.Join(parts, ", ")
 }
 
-// jsonNumber sends a number as one, anything else as text for the API to name.
-func (c *Console) jsonNumber(v string) any {
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		return json.Number(strconv.FormatFloat(n, 'f', -1, 64))
-	}
-	return v
-}
-
 // policiesDo is POST /console/policies/{op}: "recalculate", or a kind's new version.
 func (c *Console) policiesDo(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
@@ -277,7 +269,7 @@ func (c *Console) policiesDo(w http.ResponseWriter, r *http.Request) {
 	target := apiPath("recalculations")
 	if op == "recalculate" {
 		if v := f.Get("policy_version"); v != "" {
-			body["policy_version"] = c.jsonNumber(v)
+			body["policy_version"] = jsonNumber(v)
 		}
 		nos := f["complaint_no"]
 		if len(nos) == 0 {
@@ -299,7 +291,7 @@ func (c *Console) policiesDo(w http.ResponseWriter, r *http.Request) {
 		for _, pf := range fields {
 			var v any = f.Get(pf.Name)
 			if !pf.Duration {
-				v = c.jsonNumber(f.Get(pf.Name))
+				v = jsonNumber(f.Get(pf.Name))
 			}
 			if parent, child, nested := strings.Cut(pf.Name, "."); nested {
 				inner, _ := policy[parent].(map[string]any)
@@ -314,7 +306,7 @@ func (c *Console) policiesDo(w http.ResponseWriter, r *http.Request) {
 		}
 		body["policy"] = policy
 		if v := f.Get("effective_from"); v != "" {
-			body["effective_from"] = c.jsonValue("effective_at", v)
+			body["effective_from"] = c.instant(v)
 		}
 	}
 	j, err := json.Marshal(body)

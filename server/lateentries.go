@@ -211,12 +211,7 @@ func requestRecompute(ctx context.Context, q *db.Queries, gates []monthGate) err
 // an update ID is answered once, so an entry retried after its transaction
 // rolled back must be counted by a recompute of its own.
 func (s *Server) askCycle(ctx context.Context, g *monthGate) error {
-	key := "late-entry." + g.month + "." + rand.Text()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: key, WorkflowID: workflows.AssessmentCycleWorkflowID(g.month), UpdateName: workflows.UpdateLateEntry,
-		Args:         []any{workflows.LateEntryInput{Key: key, Entry: g.entry, At: g.at}},
-		WaitForStage: client.WorkflowUpdateStageAccepted,
-	})
+	h, err := s.sendLateEntry(ctx, g.month, "late-entry."+g.month+"."+rand.Text(), g.entry, g.at)
 	if err == nil {
 		// Accepted, or refused: a refusal comes as the handle's outcome.
 		var done bool
@@ -245,6 +240,17 @@ func (s *Server) askCycle(ctx context.Context, g *monthGate) error {
 	default:
 		return fmt.Errorf("late entry for the cycle of %s: %w", g.month, err)
 	}
+}
+
+// sendLateEntry sends month's cycle the late-entry update key (also its
+// update ID) for entry at its instant at, and returns once the cycle has
+// accepted or refused it (a refusal comes as the handle's outcome).
+func (s *Server) sendLateEntry(ctx context.Context, month, key, entry string, at time.Time) (client.WorkflowUpdateHandle, error) {
+	return s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID: key, WorkflowID: workflows.AssessmentCycleWorkflowID(month), UpdateName: workflows.UpdateLateEntry,
+		Args:         []any{workflows.LateEntryInput{Key: key, Entry: entry, At: at}},
+		WaitForStage: client.WorkflowUpdateStageAccepted,
+	})
 }
 
 // outcomeIfDone tells an update that has an outcome already (refused by its
@@ -349,12 +355,7 @@ func (s *Server) reaskCycle(ctx context.Context, month string, requestedAt time.
 	if err != nil {
 		return false
 	}
-	key := fmt.Sprintf("late-entry.%s.reconcile-%d", month, requestedAt.UnixNano())
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: key, WorkflowID: workflows.AssessmentCycleWorkflowID(month), UpdateName: workflows.UpdateLateEntry,
-		Args:         []any{workflows.LateEntryInput{Key: key, Entry: "reconcile", At: first}},
-		WaitForStage: client.WorkflowUpdateStageAccepted,
-	})
+	h, err := s.sendLateEntry(ctx, month, fmt.Sprintf("late-entry.%s.reconcile-%d", month, requestedAt.UnixNano()), "reconcile", first)
 	if err == nil {
 		err = h.Get(ctx, nil)
 	}

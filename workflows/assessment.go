@@ -325,8 +325,8 @@ func (c *cycle) continueWanted(ctx workflow.Context) bool {
 	if !c.bounded {
 		return false
 	}
-	info, b := workflow.GetInfo(ctx), c.budget()
-	if !info.GetContinueAsNewSuggested() && info.GetCurrentHistoryLength() < b.Events && c.updates < b.Updates {
+	b := c.budget()
+	if !continueAsNewDue(ctx, b.Events) && c.updates < b.Updates {
 		return false
 	}
 	return workflow.AllHandlersFinished(ctx) && c.recomputing == 0 && c.lateDone == c.lateAsked &&
