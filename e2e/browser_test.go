@@ -47,23 +47,34 @@ func (s *stack) newBrowser() *browser {
 	}
 	// The flags engineering.md gives for root on these machines: no
 	// sandbox, and nothing that calls out to the closed network.
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(s.t.TempDir()), chromedp.WindowSize(1280, 900),
+	opts := func() []chromedp.ExecAllocatorOption {
+		return []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(s.t.TempDir()), chromedp.WindowSize(1280, 900),
+		}
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	s.t.Cleanup(func() { cancel(); cancelAlloc() })
-	b := &browser{t: s.t, s: s, ctx: ctx}
-	// The first call starts the browser, under a context without a
-	// timeout (a timeout there would stop the browser); axe-core is
-	// injected by the test, not served: let it past the CSP.
-	if _, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
-		s.t.Fatal(err)
+	// A Chromium started beside another on two busy cores has been seen
+	// to exit before it listened ("chrome failed to start"): that is the
+	// machine, not the console, so a start is tried up to three times.
+	var startErr error
+	for attempt := 1; attempt <= 3; attempt++ {
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts()...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		// The first call starts the browser, under a context without a
+		// timeout (a timeout there would stop the browser); axe-core is
+		// injected by the test, not served: let it past the CSP.
+		if _, startErr = chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); startErr == nil {
+			s.t.Cleanup(func() { cancel(); cancelAlloc() })
+			return &browser{t: s.t, s: s, ctx: ctx}
+		}
+		cancel()
+		cancelAlloc()
+		s.t.Logf("Chromium start %d of 3: %v", attempt, startErr)
 	}
-	return b
+	s.t.Fatal(startErr)
+	return nil
 }
 
 // get runs one action that answers a value, within stepTimeout.
